@@ -1,0 +1,219 @@
+/*
+ * data/store_areas.c - the areas table: count, replace one level atomically, iterate for the
+ * in-memory index, and the SQL reference locate. Also reads ESRI Shapefiles through
+ * SpatiaLite's loader into a private in-memory database, so no shapefile parsing is ours.
+ */
+#include "data/store_int.h"
+
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int store_areas_count(struct store *s, int64_t counts[], struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_COUNT, err);
+    int rc;
+
+    for (int i = 0; i < RP_LEVEL_COUNT; i++)
+        counts[i] = 0;
+    if (!st)
+        return RP_STORAGE;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int level = sqlite3_column_int(st, 0);
+        if (level >= 0 && level < RP_LEVEL_COUNT)
+            counts[level] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "count areas", err);
+}
+
+static int area_insert(struct store *s, const struct store_area *a, const char *source,
+                       struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_INSERT, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, a->code, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)a->level);
+    sqlite3_bind_text(st, 3, a->name, -1, SQLITE_STATIC);
+    if (a->parent_code && a->parent_code[0])
+        sqlite3_bind_text(st, 4, a->parent_code, -1, SQLITE_STATIC);
+    if (source)
+        sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, a->wkb, (int)a->wkb_len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return rp_err_set(err, RP_CONFLICT, "area code %s is already used by another level",
+                          a->code);
+    if (rc != SQLITE_DONE)
+        return rp_err_set(err, RP_STORAGE, "insert area %s: %s", a->code, sqlite3_errmsg(s->db));
+    /* GeomFromWKB yields NULL for bytes it cannot read; the geometry column then holds NULL. */
+    if (sqlite3_changes(s->db) != 1)
+        return rp_err_set(err, RP_STORAGE, "insert area %s: not stored", a->code);
+    return RP_OK;
+}
+
+int store_areas_replace_level(struct store *s, enum rp_level level, const char *source,
+                              const struct store_area *v, size_t n, struct rp_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = store_begin(s, err);
+
+    if (rc != RP_OK)
+        return rc;
+    st = store_stmt(s, SQL_AREAS_DELETE_LEVEL, err);
+    if (!st) {
+        rc = RP_STORAGE;
+        goto out;
+    }
+    sqlite3_bind_int(st, 1, (int)level);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_sql_error(s, "delete level", err);
+    sqlite3_reset(st);
+    for (size_t i = 0; rc == RP_OK && i < n; i++)
+        rc = area_insert(s, &v[i], source, err);
+out:
+    return store_end(s, rc, err);
+}
+
+int store_areas_each(struct store *s, store_area_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_EACH, err);
+    struct store_area a;
+    int rc = RP_OK, step;
+
+    if (!st)
+        return RP_STORAGE;
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        a.level = (enum rp_level)sqlite3_column_int(st, 0);
+        a.code = (const char *)sqlite3_column_text(st, 1);
+        a.name = (const char *)sqlite3_column_text(st, 2);
+        a.parent_code = (const char *)sqlite3_column_text(st, 3);
+        a.wkb = sqlite3_column_blob(st, 4);
+        a.wkb_len = (size_t)sqlite3_column_bytes(st, 4);
+        if (!a.code || !a.name || !a.wkb)
+            rc = rp_err_set(err, RP_STORAGE, "area row without code, name or geometry");
+        else
+            rc = fn(ctx, &a, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "read areas", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_areas_locate_sql(struct store *s, enum rp_level level, double lon, double lat,
+                           char code[STORE_CODE_MAX], struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_LOCATE, err);
+    int rc;
+
+    code[0] = '\0';
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int(st, 1, (int)level);
+    sqlite3_bind_double(st, 2, lon);
+    sqlite3_bind_double(st, 3, lat);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(code, STORE_CODE_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_sql_error(s, "locate", err);
+    return RP_OK;
+}
+
+/* ---- shapefiles ---- */
+
+#define SHP_FIELDS_MAX 256 /* DBF allows 255 fields plus our geometry */
+
+static int shp_rows(sqlite3 *db, store_shp_fn fn, void *ctx, struct rp_err *err)
+{
+    const char *names[SHP_FIELDS_MAX], *values[SHP_FIELDS_MAX];
+    struct store_shp_row row;
+    sqlite3_stmt *st = NULL;
+    int rc = RP_OK, step, ncol, geom_col = -1;
+
+    /* The scratch table was created by the loader; its name is ours, not the user's. */
+    if (sqlite3_prepare_v2(db, "SELECT *, AsBinary(geom) AS reporta_wkb FROM shp", -1, &st,
+                           NULL) != SQLITE_OK)
+        return rp_err_set(err, RP_INVALID_DATA, "shapefile: %s", sqlite3_errmsg(db));
+    ncol = sqlite3_column_count(st);
+    if (ncol > SHP_FIELDS_MAX) {
+        rc = rp_err_set(err, RP_INVALID_DATA, "shapefile: too many fields (%d)", ncol);
+        goto out;
+    }
+    row.nfields = 0;
+    for (int i = 0; i < ncol; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        if (strcmp(name, "reporta_wkb") == 0)
+            geom_col = i;
+        else if (strcmp(name, "geom") != 0 && strcmp(name, "PK_UID") != 0)
+            names[row.nfields++] = name;
+    }
+    row.names = names;
+    row.values = values;
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int k = 0;
+        for (int i = 0; i < ncol; i++) {
+            const char *name = sqlite3_column_name(st, i);
+            if (i == geom_col || strcmp(name, "geom") == 0 || strcmp(name, "PK_UID") == 0)
+                continue;
+            values[k++] = (const char *)sqlite3_column_text(st, i);
+        }
+        row.wkb = sqlite3_column_blob(st, geom_col);
+        row.wkb_len = (size_t)sqlite3_column_bytes(st, geom_col);
+        rc = fn(ctx, &row, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = rp_err_set(err, RP_INVALID_DATA, "shapefile: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_shapefile_each(const char *path, const char *charset, store_shp_fn fn, void *ctx,
+                         struct rp_err *err)
+{
+    char base[4096], msg[1024] = "";
+    size_t len = strlen(path);
+    sqlite3 *db = NULL;
+    void *cache = NULL;
+    int rows = 0, rc;
+
+    if (len >= sizeof base)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "shapefile path too long");
+    memcpy(base, path, len + 1);
+    if (len > 4 && strcasecmp(base + len - 4, ".shp") == 0)
+        base[len - 4] = '\0';
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = rp_err_set(err, RP_STORAGE, "shapefile scratch database");
+        goto out;
+    }
+    cache = spatialite_alloc_connection();
+    spatialite_init_ex(db, cache, 0);
+    if (sqlite3_exec(db, "SELECT InitSpatialMetaData(1, 'NONE')", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = rp_err_set(err, RP_STORAGE, "shapefile scratch metadata: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    /* SRID 0: the loader only carries the coordinates; the caller reads the .prj and
+     * transforms with PROJ. */
+    if (!load_shapefile_ex3(db, base, "shp", charset ? charset : "UTF-8", 0, "geom", "AUTO",
+                            NULL, 1, 0, 0, 0, 0, &rows, GAIA_DBF_COLNAME_CASE_IGNORE, msg)) {
+        rc = rp_err_set(err, RP_INVALID_DATA, "shapefile %s.shp: %s", base,
+                        msg[0] ? msg : "cannot be read");
+        goto out;
+    }
+    rc = shp_rows(db, fn, ctx, err);
+out:
+    if (db)
+        sqlite3_close(db);
+    if (cache)
+        spatialite_cleanup_ex(cache);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * data/store_int.h - what the store_*.c files share and nothing else sees: the connection
+ * struct, the statement table and the migration list. SQL text lives in the .c files.
+ */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "data/store.h"
+
+enum store_sql {
+    SQL_PING,
+    SQL_VERSION_GET,
+    SQL_AREAS_COUNT,
+    SQL_AREAS_DELETE_LEVEL,
+    SQL_AREAS_INSERT,
+    SQL_AREAS_EACH,
+    SQL_AREAS_LOCATE,
+    SQL__COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    void *spatialite; /* spatialite_alloc_connection() cache */
+    sqlite3_stmt *stmt[SQL__COUNT];
+    int in_tx;
+};
+
+struct store_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct store_migration store_migrations[]; /* ends with a zero version */
+
+/* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
+sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
+int store_sql_error(struct store *s, const char *what, struct rp_err *err); /* RP_STORAGE */
+
+#endif

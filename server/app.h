@@ -1,0 +1,40 @@
+/*
+ * server/app.h - the process-wide state of a running server: configuration, the frozen area
+ * index and the list of workers. Built in main before the HTTP daemon starts, then read only
+ * through const pointers; the exceptions (the in-flight counter, the worker list) are named
+ * here and in docs/architecture.md.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "geo/index.h"
+
+#define APP_BODY_MAX_BYTES      (64 * 1024) /* JSON bodies; photo uploads get their own cap */
+#define APP_TIMEOUT_S           30          /* idle connection timeout */
+#define APP_CONNECTIONS_MAX     4096
+#define APP_SHUTDOWN_GRACE_S    10  /* in-flight requests get this long after SIGTERM */
+#define APP_HEADER_MAX_BYTES    (32 * 1024) /* request line + headers per connection */
+
+struct config {
+    const char *db, *media, *listen, *areas_dir;
+    unsigned port, threads;
+    unsigned body_max_bytes;
+    unsigned timeout_s;
+    double snap_m;
+};
+
+struct worker;
+
+struct app {
+    struct config cfg;
+    const struct geo_index *areas; /* frozen before the daemon starts */
+    atomic_long inflight;          /* requests begun and not yet completed */
+    pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
+    struct worker *workers;
+};
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * server/http.c - libmicrohttpd glue (see http.h).
+ * MHD runs a pool of epoll threads; each request is parsed by MHD, its body collected here up
+ * to cfg.body_max_bytes (413 as soon as Content-Length says it is larger), then routed through
+ * server/routes.c to a handler on the same thread. Every reply is built here: JSON serialised
+ * by jansson, errors as {"error":{"code","message"}} with the status from base/err.h, a 5xx
+ * message logged but never shown. One access log line per request at completion.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "server/routes.h"
+#include "server/worker.h"
+
+#define LISTEN_BACKLOG   1024
+#define HTTP_REAL_DIGITS 12 /* 1e-7 degree coordinates need 10 significant digits */
+
+struct http_server {
+    struct app *app;
+    struct MHD_Daemon *d;
+    int fd;
+};
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static enum http_method method_of(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum http_method m;
+    } t[] = {{"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+             {"PUT", HTTP_PUT},     {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+             {"OPTIONS", HTTP_OPTIONS}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(m, t[i].name) == 0)
+            return t[i].m;
+    return HTTP_OTHER;
+}
+
+/* ---- replies ---- */
+
+int http_reply_json_new(struct http_res *res, int status, json_t *json)
+{
+    if (!json)
+        return rp_err_set(&res->err, RP_NO_MEMORY, "reply body");
+    json_decref(res->json);
+    res->json = json;
+    res->status = status;
+    return RP_OK;
+}
+
+int http_header_add(struct http_res *res, const char *name, const char *value)
+{
+    if (res->nheaders >= HTTP_HEADERS_MAX)
+        return rp_err_set(&res->err, RP_INTERNAL, "too many reply headers");
+    res->hvalues[res->nheaders] = strdup(value);
+    if (!res->hvalues[res->nheaders])
+        return rp_err_set(&res->err, RP_NO_MEMORY, "header");
+    res->hnames[res->nheaders++] = name;
+    return RP_OK;
+}
+
+static void res_fini(struct http_res *res)
+{
+    json_decref(res->json);
+    free(res->raw);
+    for (int i = 0; i < res->nheaders; i++)
+        free(res->hvalues[i]);
+}
+
+/* Turns a failed handler's error into the reply; 5xx details go to the log only. */
+static void error_reply(struct http_req *req, struct http_res *res, int rc)
+{
+    enum rp_code code = res->err.code != RP_OK ? res->err.code : (enum rp_code)rc;
+    int status = rp_err_status(code);
+    const char *msg = res->err.msg[0] ? res->err.msg : rp_err_slug(code);
+
+    if (status >= 500) {
+        rp_error("%s %s: %s: %s", req->method_name, req->path, rp_err_slug(code), msg);
+        msg = "the server could not complete the request";
+    }
+    json_decref(res->json);
+    res->json = json_pack("{s:{s:s, s:s}}", "error", "code", rp_err_slug(code), "message", msg);
+    res->status = status;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
+                             struct http_res *res)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ok;
+    char *body = NULL;
+    size_t len = 0;
+
+    if (res->json) {
+        body = json_dumps(res->json, JSON_COMPACT | JSON_REAL_PRECISION(HTTP_REAL_DIGITS));
+        if (!body) {
+            res->status = 500;
+            body = strdup("{\"error\":{\"code\":\"out_of_memory\",\"message\":\"reply\"}}");
+        }
+        len = body ? strlen(body) : 0;
+    } else if (res->raw) {
+        body = res->raw;
+        len = res->raw_len;
+        res->raw = NULL;
+    }
+    r = MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            res->content_type ? res->content_type
+                                              : "application/json; charset=utf-8");
+    for (int i = 0; i < res->nheaders; i++)
+        MHD_add_response_header(r, res->hnames[i], res->hvalues[i]);
+    req->status = res->status;
+    req->bytes = len;
+    ok = MHD_queue_response(conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch(struct http_req *req, struct http_res *res)
+{
+    const struct route *rt;
+    unsigned allowed;
+    int rc;
+
+    res->status = 200;
+    if (req->body_too_large) {
+        rc = rp_err_set(&res->err, RP_TOO_LARGE, "request body over %u bytes",
+                        req->app->cfg.body_max_bytes);
+        error_reply(req, res, rc);
+        return;
+    }
+    rt = routes_match(req, &allowed);
+    if (!rt) {
+        if (allowed) {
+            char allow[96];
+            routes_allow_header(allowed, allow, sizeof allow);
+            http_header_add(res, MHD_HTTP_HEADER_ALLOW, allow);
+            rc = rp_err_set(&res->err, RP_METHOD_NOT_ALLOWED, "%s is not allowed on %s; use %s",
+                            req->method_name, req->path, allow);
+        } else {
+            rc = rp_err_set(&res->err, RP_NOT_FOUND, "no such resource: %s", req->path);
+        }
+        error_reply(req, res, rc);
+        return;
+    }
+    req->w = worker_self(req->app, &res->err);
+    rc = req->w ? rt->handler(req, res) : RP_UNAVAILABLE;
+    if (rc != RP_OK)
+        error_reply(req, res, rc);
+}
+
+static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, const char *url,
+                                const char *method)
+{
+    struct http_req *req = calloc(1, sizeof *req);
+
+    if (!req)
+        return NULL;
+    req->app = app;
+    req->conn = conn;
+    req->t0_us = now_us();
+    req->method = method_of(method);
+    req->method_name = method;
+    req->path = url;
+    req->path_copy = strdup(url);
+    if (!req->path_copy) {
+        free(req);
+        return NULL;
+    }
+    atomic_fetch_add(&app->inflight, 1);
+    return req;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct app *app = cls;
+    struct http_req *req = *con_cls;
+    struct http_res res = {0};
+    enum MHD_Result ok;
+
+    (void)version;
+    if (!req) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        req = req_new(app, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        if (cl && strtoull(cl, NULL, 10) > app->cfg.body_max_bytes) {
+            /* Refuse before reading a byte of it; MHD closes the connection after. */
+            req->body_too_large = 1;
+            dispatch(req, &res);
+            ok = queue(conn, req, &res);
+            res_fini(&res);
+            return ok;
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!req->body_too_large) {
+            if (req->body_len + *upload_size > app->cfg.body_max_bytes) {
+                req->body_too_large = 1;
+                free(req->body);
+                req->body = NULL;
+                req->body_len = 0;
+            } else {
+                char *b = realloc(req->body, req->body_len + *upload_size + 1);
+                if (!b)
+                    return MHD_NO;
+                memcpy(b + req->body_len, upload, *upload_size);
+                req->body = b;
+                req->body_len += *upload_size;
+                b[req->body_len] = '\0';
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (req->status) /* already answered (early 413) */
+        return MHD_YES;
+    dispatch(req, &res);
+    ok = queue(conn, req, &res);
+    res_fini(&res);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct app *app = cls;
+    struct http_req *req = *con_cls;
+
+    (void)conn;
+    if (!req)
+        return;
+    rp_info("access %s %s %d %zu %luus%s", req->method_name, req->path, req->status, req->bytes,
+            (unsigned long)(now_us() - req->t0_us),
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    free(req->body);
+    free(req->path_copy);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&app->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    rp_warn("http: %s", line);
+}
+
+/* ---- queries ---- */
+
+const char *http_query(struct http_req *req, const char *key)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+    return v && v[0] ? v : NULL;
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_param(struct http_req *req, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (int i = 0; i < req->nparams; i++)
+        if (strncmp(req->param_names[i] + 1, name, n) == 0 && req->param_names[i][n + 1] == '}')
+            return req->params[i];
+    return NULL;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtod(s, &end);
+    return end != s && *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+int http_query_double(struct http_req *req, const char *key, double def, double min, double max,
+                      double *out, struct rp_err *err)
+{
+    const char *v = http_query(req, key);
+
+    *out = def;
+    if (!v)
+        return RP_OK;
+    if (!parse_double(v, out) || *out < min || *out > max)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a number from %g to %g", key, min,
+                          max);
+    return RP_OK;
+}
+
+int http_query_lonlat(struct http_req *req, double *lon, double *lat, struct rp_err *err)
+{
+    const char *slat = http_query(req, "lat"), *slon = http_query(req, "lon");
+
+    if (!slat || !slon)
+        return rp_err_set(err, RP_INVALID_COORDINATES, "lat and lon are both required");
+    if (!parse_double(slat, lat) || *lat < -90.0 || *lat > 90.0)
+        return rp_err_set(err, RP_INVALID_COORDINATES, "lat must be a number from -90 to 90");
+    if (!parse_double(slon, lon) || *lon < -180.0 || *lon > 180.0)
+        return rp_err_set(err, RP_INVALID_COORDINATES, "lon must be a number from -180 to 180");
+    return RP_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static int listen_socket(const char *addr, unsigned port, unsigned *bound, struct rp_err *err)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char service[16];
+    int fd = -1, one = 1, gai;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%u", port);
+    gai = getaddrinfo(addr, service, &hints, &ai);
+    if (gai != 0) {
+        rp_err_set(err, RP_INVALID_ARGUMENT, "--listen %s: %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        rp_err_set(err, RP_UNAVAILABLE, "listen on %s:%u: %s", addr, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    *bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+int http_server_start(struct app *app, struct http_server **out, unsigned *bound_port,
+                      struct rp_err *err)
+{
+    struct http_server *srv = calloc(1, sizeof *srv);
+
+    *out = NULL;
+    if (!srv)
+        return rp_err_set(err, RP_NO_MEMORY, "server");
+    srv->app = app;
+    srv->fd = listen_socket(app->cfg.listen, app->cfg.port, bound_port, err);
+    if (srv->fd < 0) {
+        free(srv);
+        return err->code;
+    }
+    srv->d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+        app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app, MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)APP_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)APP_HEADER_MAX_BYTES,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
+    if (!srv->d) {
+        close(srv->fd);
+        free(srv);
+        return rp_err_set(err, RP_UNAVAILABLE, "libmicrohttpd did not start");
+    }
+    *out = srv;
+    return RP_OK;
+}
+
+void http_server_stop(struct http_server *srv, unsigned grace_s)
+{
+    uint64_t deadline;
+    int fd;
+
+    if (!srv)
+        return;
+    fd = MHD_quiesce_daemon(srv->d); /* no new connections from here on */
+    if (fd >= 0)
+        close(fd);
+    deadline = now_us() + (uint64_t)grace_s * 1000000u;
+    while (atomic_load(&srv->app->inflight) > 0 && now_us() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&srv->app->inflight) > 0)
+        rp_warn("shutdown: %ld requests still in flight after %us", atomic_load(&srv->app->inflight),
+                grace_s);
+    MHD_stop_daemon(srv->d);
+    free(srv);
+}

@@ -1,0 +1,86 @@
+/*
+ * server/http.h - reporta's libmicrohttpd glue: the daemon's lifecycle, the request and
+ * response a handler sees, query parsing helpers and the one place that writes error bodies
+ * {"error":{"code","message"}}. A request's struct lives from its first header callback to
+ * MHD's completion callback, on one worker thread at a time.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "server/app.h"
+
+enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_HEAD = 1 << 1,
+    HTTP_POST = 1 << 2,
+    HTTP_PUT = 1 << 3,
+    HTTP_PATCH = 1 << 4,
+    HTTP_DELETE = 1 << 5,
+    HTTP_OPTIONS = 1 << 6,
+    HTTP_OTHER = 1 << 7,
+};
+
+#define HTTP_PARAMS_MAX  4
+#define HTTP_HEADERS_MAX 8
+
+struct http_req {
+    struct app *app;
+    struct worker *w;
+    void *conn; /* struct MHD_Connection */
+    enum http_method method;
+    const char *method_name, *path;
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    const char *param_names[HTTP_PARAMS_MAX];
+    char *params[HTTP_PARAMS_MAX]; /* {name} captures of the matched route, decoded */
+    int nparams;
+    char *path_copy;
+    uint64_t t0_us;
+    int status;
+    size_t bytes;
+};
+
+struct http_res {
+    int status;
+    json_t *json;              /* owned; serialised compactly */
+    char *raw;                 /* or an owned raw body (malloc'd) */
+    size_t raw_len;
+    const char *content_type;  /* default application/json */
+    const char *hnames[HTTP_HEADERS_MAX];
+    char *hvalues[HTTP_HEADERS_MAX];
+    int nheaders;
+    struct rp_err err;
+};
+
+struct http_server;
+
+/* Binds addr:port (port 0 picks a free one) and starts `threads` epoll workers.
+ * *bound_port receives the port actually bound. */
+int http_server_start(struct app *app, struct http_server **out, unsigned *bound_port,
+                      struct rp_err *err);
+/* Stops accepting, waits up to grace_s for in-flight requests, then stops the daemon. */
+void http_server_stop(struct http_server *srv, unsigned grace_s);
+
+/* Handlers: set the reply. json is stolen, also on failure (NULL json -> RP_NO_MEMORY). */
+int http_reply_json_new(struct http_res *res, int status, json_t *json);
+int http_header_add(struct http_res *res, const char *name, const char *value);
+
+/* Query string: the value of key, NULL when absent; an empty value counts as absent. */
+const char *http_query(struct http_req *req, const char *key);
+const char *http_header(struct http_req *req, const char *name);
+const char *http_param(struct http_req *req, const char *name);
+
+/* lat= and lon= from the query (lat first only in URLs): finite, in range, else
+ * RP_INVALID_COORDINATES naming the problem. */
+int http_query_lonlat(struct http_req *req, double *lon, double *lat, struct rp_err *err);
+/* A finite number from the query within [min, max]; def when absent. */
+int http_query_double(struct http_req *req, const char *key, double def, double min, double max,
+                      double *out, struct rp_err *err);
+
+#endif

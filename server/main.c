@@ -1,0 +1,400 @@
+/*
+ * server/main.c - the `reporta` program: subcommands, their flags and REPORTA_* environment
+ * variables, and the serve lifecycle (load the frozen area index, start HTTP, wait for
+ * SIGTERM/SIGINT, drain, close). Flags are one table per subcommand; a flag's environment
+ * variable is read first and the command line overrides it. Bad flags exit 2 naming the flag.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "data/store.h"
+#include "geo/locate.h"
+#include "server/areas.h"
+#include "server/http.h"
+#include "server/worker.h"
+
+#ifndef REPORTA_DATA_DIR
+#define REPORTA_DATA_DIR "data"
+#endif
+#define DEFAULT_AREAS_DIR REPORTA_DATA_DIR "/areas/panama"
+#define THREADS_MAX       256
+#define EXIT_USAGE        2
+
+enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL };
+
+struct flag {
+    const char *name, *env;
+    enum ftype type;
+    void *dest;
+    double min, max; /* F_UINT, F_DOUBLE */
+    const char *help;
+};
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "reporta %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see reporta %s --help)\n", cmd);
+    return EXIT_USAGE;
+}
+
+static int flag_set(const char *cmd, const struct flag *f, const char *v, const char *from)
+{
+    char *end;
+    double d;
+
+    switch (f->type) {
+    case F_STR:
+        if (!v[0])
+            return usage_error(cmd, "%s: empty value", from);
+        *(const char **)f->dest = v;
+        return 0;
+    case F_LEVEL:
+        if (rp_level_parse(v) < 0)
+            return usage_error(cmd, "%s: '%s' is not provincia, distrito or corregimiento", from, v);
+        *(int *)f->dest = rp_level_parse(v);
+        return 0;
+    case F_PORT:
+    case F_UINT:
+    case F_DOUBLE:
+        errno = 0;
+        d = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(d) ||
+            (f->type != F_DOUBLE && d != floor(d))) {
+            return usage_error(cmd, "%s: '%s' is not a %s", from, v,
+                               f->type == F_DOUBLE ? "number" : "whole number");
+        }
+        if (f->type == F_PORT ? (d < 0 || d > 65535) : (d < f->min || d > f->max))
+            return usage_error(cmd, "%s: %s is out of range (%g to %g)", from, v,
+                               f->type == F_PORT ? 0.0 : f->min,
+                               f->type == F_PORT ? 65535.0 : f->max);
+        if (f->type == F_DOUBLE)
+            *(double *)f->dest = d;
+        else
+            *(unsigned *)f->dest = (unsigned)d;
+        return 0;
+    }
+    return usage_error(cmd, "%s: unknown flag type", from);
+}
+
+static void help(const char *cmd, const char *synopsis, const char *about, const struct flag *fl)
+{
+    printf("usage: reporta %s %s\n\n%s\n\n", cmd, synopsis, about);
+    for (; fl->name; fl++)
+        printf("  --%-14s %s%s%s%s\n", fl->name, fl->help, fl->env ? " [$" : "",
+               fl->env ? fl->env : "", fl->env ? "]" : "");
+}
+
+/* Environment first, then argv. Non-flag arguments go to pos (at most npos). Returns 0, or
+ * an exit code: EXIT_USAGE for errors, -1 after --help. */
+static int parse(const char *cmd, int argc, char **argv, const struct flag *flags, const char **pos,
+                 int npos, int *got, const char *synopsis, const char *about)
+{
+    *got = 0;
+    for (const struct flag *f = flags; f->name; f++) {
+        const char *v = f->env ? getenv(f->env) : NULL;
+        if (v && v[0] && flag_set(cmd, f, v, f->env))
+            return EXIT_USAGE;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v, *eq;
+        const struct flag *f;
+        size_t n;
+        char from[64];
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            help(cmd, synopsis, about, flags);
+            return -1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (*got >= npos)
+                return usage_error(cmd, "unexpected argument '%s'", a);
+            pos[(*got)++] = a;
+            continue;
+        }
+        eq = strchr(a, '=');
+        n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        for (f = flags; f->name; f++)
+            if (strlen(f->name) == n && strncmp(f->name, a + 2, n) == 0)
+                break;
+        if (!f->name)
+            return usage_error(cmd, "unknown flag %.*s", (int)(n + 2), a);
+        if (eq) {
+            v = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return usage_error(cmd, "--%s needs a value", f->name);
+            v = argv[++i];
+        }
+        snprintf(from, sizeof from, "--%s", f->name);
+        if (flag_set(cmd, f, v, from))
+            return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int fail(const char *cmd, const struct rp_err *err)
+{
+    fprintf(stderr, "reporta %s: %s (%s)\n", cmd, err->msg[0] ? err->msg : "failed",
+            rp_err_slug(err->code));
+    return 1;
+}
+
+/* ---- init ---- */
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *db = "reporta.db", *areas = DEFAULT_AREAS_DIR;
+    const struct flag flags[] = {
+        {"db", "REPORTA_DB", F_STR, &db, 0, 0, "database file (created if absent)"},
+        {"areas", "REPORTA_AREAS", F_STR, &areas, 0, 0, "default areas directory"},
+        {0},
+    };
+    struct rp_err err = {0};
+    struct store *s = NULL;
+    struct geo_ctx gc = {0};
+    int64_t counts[RP_LEVEL_COUNT];
+    int applied, got, rc;
+
+    rc = parse("init", argc, argv, flags, NULL, 0, &got, "[--db FILE] [--areas DIR]",
+               "Creates or migrates the database and, when it has no areas yet, imports the\n"
+               "default Panama areas shipped in data/areas/panama.");
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    rc = store_open(db, &s, &err);
+    if (rc == RP_OK)
+        rc = store_migrate(s, &applied, &err);
+    if (rc == RP_OK)
+        rc = store_areas_count(s, counts, &err);
+    if (rc == RP_OK && counts[0] + counts[1] + counts[2] == 0) {
+        rc = geo_ctx_init(&gc, &err);
+        if (rc == RP_OK)
+            rc = areas_import_default(s, &gc, areas, stdout, &err);
+        if (rc == RP_OK)
+            rc = store_areas_count(s, counts, &err);
+    }
+    if (rc == RP_OK)
+        printf("%s: schema version %d (%d migrations applied); areas: %lld provincias, %lld "
+               "distritos, %lld corregimientos\n",
+               db, store_schema_latest(), applied, (long long)counts[0], (long long)counts[1],
+               (long long)counts[2]);
+    geo_ctx_fini(&gc);
+    store_close(s);
+    return rc == RP_OK ? 0 : fail("init", &err);
+}
+
+/* ---- import-areas ---- */
+
+static int cmd_import_areas(int argc, char **argv)
+{
+    const char *db = "reporta.db", *code = NULL, *name = NULL, *parent = NULL, *charset = NULL;
+    const char *file[1];
+    int level = -1, got, rc, applied;
+    const struct flag flags[] = {
+        {"db", "REPORTA_DB", F_STR, &db, 0, 0, "database file"},
+        {"level", NULL, F_LEVEL, &level, 0, 0, "provincia, distrito or corregimiento (required)"},
+        {"code", NULL, F_STR, &code, 0, 0, "property holding the area code (required)"},
+        {"name", NULL, F_STR, &name, 0, 0, "property holding the area name (required)"},
+        {"parent", NULL, F_STR, &parent, 0, 0, "property holding the parent code (optional)"},
+        {"charset", NULL, F_STR, &charset, 0, 0, "shapefile text encoding (default UTF-8)"},
+        {0},
+    };
+    struct areas_import_opts o;
+    struct rp_err err = {0};
+    struct store *s = NULL;
+    struct geo_ctx gc = {0};
+
+    rc = parse("import-areas", argc, argv, flags, file, 1, &got,
+               "FILE --level LEVEL --code FIELD --name FIELD [--parent FIELD] [--db FILE]",
+               "Imports a GeoJSON (.geojson, .json, optionally .xz) or ESRI Shapefile (.shp) layer\n"
+               "and replaces that level in one transaction. The source CRS comes from the file\n"
+               "(.prj or the GeoJSON crs member; EPSG:4326 when absent). Invalid geometries are\n"
+               "repaired and reported; parents are found by containment when not given.\n"
+               "A running server picks the new areas up when restarted.");
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (got != 1)
+        return usage_error("import-areas", "FILE is required");
+    if (level < 0 || !code || !name)
+        return usage_error("import-areas", "--level, --code and --name are required");
+    o = (struct areas_import_opts){file[0], (enum rp_level)level, {code, name, parent}, charset};
+    rc = store_open(db, &s, &err);
+    if (rc == RP_OK)
+        rc = store_migrate(s, &applied, &err);
+    if (rc == RP_OK)
+        rc = geo_ctx_init(&gc, &err);
+    if (rc == RP_OK)
+        rc = areas_import(s, &gc, &o, stdout, &err);
+    geo_ctx_fini(&gc);
+    store_close(s);
+    return rc == RP_OK ? 0 : fail("import-areas", &err);
+}
+
+/* ---- serve ---- */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index **ix,
+                         struct rp_err *err)
+{
+    struct store *s = NULL;
+    struct timespec t0;
+    int version = 0, rc;
+
+    if (access(app->cfg.db, R_OK | W_OK) != 0)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s (run reporta init --db %s first)",
+                          app->cfg.db, strerror(errno), app->cfg.db);
+    if (mkdir(app->cfg.media, 0750) != 0 && errno != EEXIST)
+        return rp_err_set(err, RP_IO, "--media %s: %s", app->cfg.media, strerror(errno));
+    rc = store_open(app->cfg.db, &s, err);
+    if (rc == RP_OK)
+        rc = store_schema_version(s, &version, err);
+    if (rc == RP_OK && version < store_schema_latest())
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT,
+                        "%s is at schema version %d, this reporta needs %d: run reporta init",
+                        app->cfg.db, version, store_schema_latest());
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (rc == RP_OK)
+        rc = geo_ctx_init(gc, err);
+    if (rc == RP_OK)
+        rc = areas_index_load(s, gc, ix, err);
+    store_close(s);
+    if (rc != RP_OK)
+        return rc;
+    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
+        struct geo_index_stats st;
+        geo_index_stats(*ix, (enum rp_level)l, &st);
+        rp_info("areas: %zu %s, grid %zu cells, %zu blocks, %zu boundary cells, %.1f MB",
+                geo_index_count(*ix, (enum rp_level)l), rp_level_name((enum rp_level)l),
+                st.coarse_cells, st.blocks, st.boundary_cells, (double)st.bytes / 1e6);
+    }
+    rp_info("areas: index built in %.2f s", seconds_since(&t0));
+    if (geo_index_count(*ix, RP_LEVEL_PROVINCIA) + geo_index_count(*ix, RP_LEVEL_DISTRITO) == 0)
+        rp_warn("areas: the database has no areas; every locate will answer 422");
+    return RP_OK;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct app app = {0};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const struct flag flags[] = {
+        {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0, "database file (from reporta init)"},
+        {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
+        {"port", "REPORTA_PORT", F_PORT, &app.cfg.port, 0, 0, "TCP port; 0 picks a free one"},
+        {"listen", "REPORTA_LISTEN", F_STR, &app.cfg.listen, 0, 0, "address to bind"},
+        {"threads", "REPORTA_THREADS", F_UINT, &app.cfg.threads, 1, THREADS_MAX,
+         "worker threads (default: cores)"},
+        {"timeout", "REPORTA_TIMEOUT", F_UINT, &app.cfg.timeout_s, 1, 3600,
+         "idle connection timeout, seconds"},
+        {"body-max", "REPORTA_BODY_MAX", F_UINT, &app.cfg.body_max_bytes, 1, 1 << 30,
+         "request body cap, bytes"},
+        {"snap-m", "REPORTA_SNAP_M", F_DOUBLE, &app.cfg.snap_m, 0, GEO_SNAP_MAX_M,
+         "snap distance for pins just outside every area, metres"},
+        {0},
+    };
+    struct http_server *srv = NULL;
+    struct geo_index *ix = NULL;
+    struct geo_ctx gc = {0};
+    struct rp_err err = {0};
+    unsigned port = 0;
+    sigset_t set;
+    int sig, got, rc;
+
+    app.cfg = (struct config){"reporta.db", "media", "127.0.0.1", NULL, 8311,
+                              ncpu > 0 ? (unsigned)ncpu : 1, APP_BODY_MAX_BYTES, APP_TIMEOUT_S,
+                              GEO_SNAP_DEFAULT_M};
+    rc = parse("serve", argc, argv, flags, NULL, 0, &got,
+               "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
+               "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"
+               "line on stdout; SIGTERM or SIGINT stop it after in-flight requests finish.");
+    if (rc)
+        return rc < 0 ? 0 : rc;
+
+    /* Block the stop signals before any thread exists: every thread inherits the mask and only
+     * sigwait below receives them. SIGPIPE from a vanished client must not kill us. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_mutex_init(&app.workers_lock, NULL);
+
+    rc = serve_prepare(&app, &gc, &ix, &err);
+    app.areas = ix;
+    if (rc == RP_OK)
+        rc = http_server_start(&app, &srv, &port, &err);
+    if (rc != RP_OK) {
+        geo_index_destroy(ix, &gc);
+        geo_ctx_fini(&gc);
+        return fail("serve", &err);
+    }
+    printf("reporta: listening on http://%s:%u\n", app.cfg.listen, port);
+    fflush(stdout);
+    rp_info("serve: %u threads, db %s, media %s", app.cfg.threads, app.cfg.db, app.cfg.media);
+
+    if (sigwait(&set, &sig) != 0)
+        sig = SIGTERM;
+    rp_info("serve: %s received, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http_server_stop(srv, APP_SHUTDOWN_GRACE_S);
+    worker_destroy_all(&app);
+    geo_index_destroy(ix, &gc);
+    geo_ctx_fini(&gc);
+    pthread_mutex_destroy(&app.workers_lock);
+    rp_info("serve: stopped cleanly");
+    return 0;
+}
+
+/* ---- main ---- */
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *about;
+} commands[] = {
+    {"init", cmd_init, "create or migrate the database and import the default areas"},
+    {"serve", cmd_serve, "run the HTTP API"},
+    {"import-areas", cmd_import_areas, "import a boundary layer (GeoJSON or Shapefile)"},
+};
+
+int main(int argc, char **argv)
+{
+    const char *lvl = getenv("REPORTA_LOG_LEVEL");
+
+    if (lvl && strcmp(lvl, "warn") == 0)
+        rp_log_set_level(RP_LOG_WARN);
+    else if (lvl && strcmp(lvl, "debug") == 0)
+        rp_log_set_level(RP_LOG_DEBUG);
+    if (argc >= 2)
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].run(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
+        fprintf(stderr, "reporta: unknown command '%s' (see reporta --help)\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    printf("usage: reporta COMMAND [FLAGS]    (reporta COMMAND --help for its flags)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        printf("  %-14s %s\n", commands[i].name, commands[i].about);
+    return argc >= 2 ? 0 : EXIT_USAGE;
+}

@@ -1,0 +1,95 @@
+/*
+ * server/routes.c - the route table and the matcher. Adding a route: a row here, its handler
+ * in server/h_<resource>.c, an entry in docs/api.md and in the tests that walk this table.
+ */
+#include "server/routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* clang-format off */
+static const struct route routes[] = {
+    /* methods     pattern                   handler         */
+    { HTTP_GET,    "/healthz",               h_health_get    },
+    { HTTP_GET,    "/api/v1/locate",         h_locate        },
+    { HTTP_GET,    "/api/v1/areas",          h_areas_list    },
+    { HTTP_GET,    "/api/v1/areas/{code}",   h_area_get      },
+};
+/* clang-format on */
+
+const struct route *routes_table(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}
+
+/* Matches path against pattern; captures point into req->path_copy (split in place). */
+static int match(const char *pattern, const char *path, struct http_req *req)
+{
+    const char *p = pattern, *s = path;
+    int n = 0;
+
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pend = strchr(p, '}'), *send = strchr(s, '/');
+            size_t slen = send ? (size_t)(send - s) : strlen(s);
+            if (!pend || slen == 0 || n >= HTTP_PARAMS_MAX)
+                return 0;
+            req->params[n] = req->path_copy + (s - path);
+            req->param_names[n++] = p; /* "{code}..." - http_param compares up to '}' */
+            p = pend + 1;
+            s += slen;
+            continue;
+        }
+        if (*p != *s)
+            return 0;
+        p++;
+        s++;
+    }
+    if (*p || *s)
+        return 0;
+    req->nparams = n;
+    return 1;
+}
+
+const struct route *routes_match(struct http_req *req, unsigned *allowed)
+{
+    unsigned want = req->method == HTTP_HEAD ? HTTP_GET : req->method;
+
+    *allowed = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (!match(routes[i].pattern, req->path, req))
+            continue;
+        if (routes[i].methods & want) {
+            /* Terminate each capture inside the copy: '/' separates segments. */
+            for (int k = 0; k < req->nparams; k++) {
+                char *slash = strchr(req->params[k], '/');
+                if (slash)
+                    *slash = '\0';
+            }
+            return &routes[i];
+        }
+        *allowed |= routes[i].methods;
+    }
+    req->nparams = 0;
+    return NULL;
+}
+
+void routes_allow_header(unsigned methods, char *buf, size_t len)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{HTTP_GET, "GET"},     {HTTP_GET, "HEAD"},     {HTTP_POST, "POST"},
+                 {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},  {HTTP_DELETE, "DELETE"}};
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (methods & names[i].bit) {
+            int k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", names[i].name);
+            if (k < 0 || (size_t)k >= len - n)
+                return;
+            n += (size_t)k;
+        }
+}

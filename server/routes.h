@@ -1,0 +1,35 @@
+/*
+ * server/routes.h - the one table that maps (method, path pattern) to a handler. Patterns are
+ * literal segments and {name} captures, one segment each. The router answers 404 for a path
+ * no row matches and 405 with Allow (built from the table) for a known path and wrong method.
+ * Read-only data; safe from every thread.
+ */
+#ifndef ROUTES_H
+#define ROUTES_H
+
+#include <stddef.h>
+
+#include "server/http.h"
+
+typedef int (*route_fn)(struct http_req *req, struct http_res *res);
+
+struct route {
+    unsigned methods; /* HTTP_GET | ...; HEAD is served wherever GET is */
+    const char *pattern;
+    route_fn handler;
+};
+
+/* The matching row, with captures stored in req; NULL when none. On NULL, *allowed holds
+ * the methods of rows whose pattern matched the path (0: the path is unknown). */
+const struct route *routes_match(struct http_req *req, unsigned *allowed);
+/* "GET, HEAD, POST" for a method set, into buf. */
+void routes_allow_header(unsigned methods, char *buf, size_t len);
+const struct route *routes_table(size_t *n);
+
+/* Handlers, one file per resource (server/h_<resource>.c). */
+int h_health_get(struct http_req *req, struct http_res *res);
+int h_locate(struct http_req *req, struct http_res *res);
+int h_areas_list(struct http_req *req, struct http_res *res);
+int h_area_get(struct http_req *req, struct http_res *res);
+
+#endif
