@@ -438,7 +438,8 @@ int geo_import_normalize(struct geo_import *imp, struct geo_ctx *gc, struct rp_e
     }
     if (pj)
         proj_destroy(pj);
-    qsort(imp->v, imp->n, sizeof *imp->v, code_cmp);
+    if (imp->n > 1)
+        qsort(imp->v, imp->n, sizeof *imp->v, code_cmp);
     for (size_t i = 1; i < imp->n; i++)
         if (strcmp(imp->v[i - 1].code, imp->v[i].code) == 0)
             problem(imp, 1, "code %s appears more than once", imp->v[i].code);

@@ -446,7 +446,8 @@ static int grid_build(struct geo_index *ix, struct geo_ctx *gc, enum rp_level le
             rc = rp_err_set(err, RP_NO_MEMORY, "grid boundary cells");
             goto out;
         }
-    qsort(p.v, p.n, sizeof *p.v, u64_cmp);
+    if (p.n > 1)
+        qsort(p.v, p.n, sizeof *p.v, u64_cmp);
     if (grid_boundaries(ix, gc, level, g, &p)) {
         rc = rp_err_set(err, RP_NO_MEMORY, "grid blocks");
         goto out;
@@ -463,7 +464,8 @@ static int level_prepare(struct geo_ctx *gc, struct level_set *ls, struct rp_err
 {
     GEOSGeometry *probe;
 
-    qsort(ls->v, ls->n, sizeof *ls->v, area_cmp);
+    if (ls->n > 1)
+        qsort(ls->v, ls->n, sizeof *ls->v, area_cmp);
     for (size_t i = 1; i < ls->n; i++)
         if (strcmp(ls->v[i - 1].code, ls->v[i].code) == 0)
             return rp_err_set(err, RP_CONFLICT, "area code %s appears twice", ls->v[i].code);
@@ -539,12 +541,12 @@ const struct geo_area *geo_index_find(const struct geo_index *ix, const char *co
 {
     struct geo_area key;
 
-    if (strlen(code) >= GEO_CODE_MAX)
+    if (!code || strlen(code) >= GEO_CODE_MAX)
         return NULL;
     strcpy(key.code, code);
     for (int l = 0; l < RP_LEVEL_COUNT; l++) {
         const struct geo_area *a =
-            bsearch(&key, ix->lv[l].v, ix->lv[l].n, sizeof key, area_cmp);
+            ix->lv[l].n ? bsearch(&key, ix->lv[l].v, ix->lv[l].n, sizeof key, area_cmp) : NULL;
         if (a)
             return a;
     }

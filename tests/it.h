@@ -1,0 +1,233 @@
+/*
+ * tests/it.h - helpers for integration tests: run the real `reporta` binary (path in
+ * $REPORTA_BIN) on a copy of a database in a temporary directory, read the bound port from its
+ * first stdout line, send requests with libcurl, stop it with a signal and read its exit code.
+ * Static functions: each it_*.c includes this once.
+ */
+#ifndef IT_H
+#define IT_H
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+struct it_server {
+    pid_t pid;
+    unsigned port;
+    char dir[64], db[128], log[128];
+};
+
+struct it_reply {
+    long status;
+    char *body;
+    size_t len;
+    char headers[4096];
+};
+
+static const char *it_bin(void)
+{
+    const char *b = getenv("REPORTA_BIN");
+    return b ? b : "reporta";
+}
+
+static int it_copy(const char *from, const char *to)
+{
+    char buf[65536];
+    size_t n;
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int ok = in && out;
+
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* Runs `reporta ARGS...` to completion; returns its exit code, stderr into err_out. */
+static int it_run(char *const argv[], char *err_out, size_t err_len)
+{
+    char path[] = "/tmp/reporta-it-run-XXXXXX";
+    int fd = mkstemp(path), status = -1;
+    pid_t pid;
+
+    if (fd < 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd, 2);
+        dup2(open("/dev/null", O_WRONLY), 1);
+        execv(it_bin(), argv);
+        _exit(127);
+    }
+    waitpid(pid, &status, 0);
+    if (err_out) {
+        ssize_t n = pread(fd, err_out, err_len - 1, 0);
+        err_out[n > 0 ? n : 0] = '\0';
+    }
+    close(fd);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Starts `reporta serve` on a copy of src_db (NULL: an empty, never-initialised path). */
+static int it_start(struct it_server *s, const char *src_db, char *const extra[])
+{
+    char *argv[32], portline[256];
+    int out[2], logfd, n = 0;
+    FILE *fp;
+
+    memset(s, 0, sizeof *s);
+    strcpy(s->dir, "/tmp/reporta-it-XXXXXX");
+    if (!mkdtemp(s->dir))
+        return -1;
+    snprintf(s->db, sizeof s->db, "%s/r.db", s->dir);
+    snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
+    if (src_db && it_copy(src_db, s->db) != 0)
+        return -1;
+    if (pipe(out) != 0)
+        return -1;
+    argv[n++] = (char *)it_bin();
+    argv[n++] = "serve";
+    argv[n++] = "--db";
+    argv[n++] = s->db;
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--media";
+    argv[n++] = s->dir;
+    for (int i = 0; extra && extra[i] && n < 30; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    logfd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(out[1], 1);
+        dup2(logfd, 2);
+        close(out[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(out[1]);
+    close(logfd);
+    fp = fdopen(out[0], "r");
+    if (!fp || !fgets(portline, sizeof portline, fp)) {
+        if (fp)
+            fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    s->port = (unsigned)atoi(strrchr(portline, ':') ? strrchr(portline, ':') + 1 : "0");
+    return s->port ? 0 : -1;
+}
+
+/* Sends sig and returns the exit code (or -1 when it died of a signal). */
+static int it_stop(struct it_server *s, int sig)
+{
+    int status = 0;
+    char cmd[128];
+
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, sig);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int it_log_contains(const struct it_server *s, const char *needle)
+{
+    char buf[1 << 16];
+    FILE *fp = fopen(s->log, "r");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+
+    if (fp)
+        fclose(fp);
+    buf[n] = '\0';
+    return strstr(buf, needle) != NULL;
+}
+
+static size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
+{
+    struct it_reply *r = ud;
+    char *b = realloc(r->body, r->len + size * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, size * n);
+    r->body = b;
+    r->len += size * n;
+    b[r->len] = '\0';
+    return size * n;
+}
+
+static size_t it_header_cb(char *p, size_t size, size_t n, void *ud)
+{
+    struct it_reply *r = ud;
+    size_t have = strlen(r->headers);
+    if (have + size * n < sizeof r->headers) {
+        memcpy(r->headers + have, p, size * n);
+        r->headers[have + size * n] = '\0';
+    }
+    return size * n;
+}
+
+/* One request; body NULL for none. Returns 0 when an HTTP reply arrived. */
+static int it_request(const struct it_server *s, const char *method, const char *path,
+                      const char *body, size_t body_len, struct curl_slist *headers,
+                      struct it_reply *r)
+{
+    char url[2048];
+    CURL *c = curl_easy_init();
+    CURLcode cc;
+
+    memset(r, 0, sizeof *r);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", s->port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
+    if (headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, it_body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, it_header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+    if (!r->body)
+        r->body = calloc(1, 1);
+    return cc == CURLE_OK ? 0 : -1;
+}
+
+static int it_get(const struct it_server *s, const char *path, struct it_reply *r)
+{
+    return it_request(s, "GET", path, NULL, 0, NULL, r);
+}
+
+static json_t *it_json(const struct it_reply *r)
+{
+    return json_loadb(r->body, r->len, 0, NULL);
+}
+
+/* The error body's "code", or NULL when the body is not our error shape. */
+static const char *it_error_code(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+}
+
+#endif
