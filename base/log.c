@@ -1,15 +1,26 @@
 /*
- * base/log.c - line-atomic logging to stderr (see log.h). The threshold is the only global,
- * written before any thread starts and read-only afterwards.
+ * base/log.c - line-atomic logging to stderr (see log.h).
+ * Shared mutable state, all of it here: the buffered lines (buf/len, guarded by lock), the
+ * logger thread's running flag (guarded by lock) and the level threshold (written before
+ * threads start). Each thread caches its formatted second so a line costs one snprintf.
  */
 #include "base/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum rp_log_level threshold = RP_LOG_INFO;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t flusher;
+static int running;
+static char buf[RP_LOG_BUFFER_BYTES];
+static size_t len;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -18,22 +29,102 @@ void rp_log_set_level(enum rp_log_level level)
     threshold = level;
 }
 
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(STDERR_FILENO, p, n);
+        if (k <= 0)
+            return; /* stderr is gone: nowhere better to report it */
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static void flush_locked(void)
+{
+    write_all(buf, len);
+    len = 0;
+}
+
+static void *flush_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    while (running) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += RP_LOG_FLUSH_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&wake, &lock, &ts);
+        flush_locked();
+    }
+    flush_locked();
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int rp_log_start(void)
+{
+    int rc;
+
+    pthread_mutex_lock(&lock);
+    running = 1;
+    pthread_mutex_unlock(&lock);
+    rc = pthread_create(&flusher, NULL, flush_loop, NULL);
+    if (rc != 0) {
+        pthread_mutex_lock(&lock);
+        running = 0;
+        pthread_mutex_unlock(&lock);
+    }
+    return rc;
+}
+
+void rp_log_stop(void)
+{
+    int was;
+
+    pthread_mutex_lock(&lock);
+    was = running;
+    running = 0;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    if (was)
+        pthread_join(flusher, NULL);
+}
+
+/* "2026-11-23T15:04:05" for the current second, formatted once per second per thread. */
+static size_t stamp(char *out, long *ms)
+{
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local size_t cached_len;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        cached_len = strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    memcpy(out, cached, cached_len);
+    *ms = ts.tv_nsec / 1000000L;
+    return cached_len;
+}
+
 void rp_log(enum rp_log_level level, const char *fmt, ...)
 {
     char line[RP_LOG_LINE_MAX];
-    struct timespec ts;
-    struct tm tm;
     size_t n;
+    long ms;
     int k;
     va_list ap;
 
     if (level < threshold)
         return;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-    k = snprintf(line + n, sizeof line - n, ".%03ldZ %s ", ts.tv_nsec / 1000000L,
-                 level_names[level]);
+    n = stamp(line, &ms);
+    k = snprintf(line + n, sizeof line - n, ".%03ldZ %s ", ms, level_names[level]);
     if (k > 0)
         n += (size_t)k;
     va_start(ap, fmt);
@@ -43,7 +134,18 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
         k = 0;
     n = (n + (size_t)k < sizeof line - 1) ? n + (size_t)k : sizeof line - 2;
     line[n++] = '\n';
-    /* One write per line keeps lines whole across threads; a failed log write has nowhere
-     * better to be reported, so it is dropped on purpose. */
-    (void)!write(STDERR_FILENO, line, n);
+
+    pthread_mutex_lock(&lock);
+    if (!running || level >= RP_LOG_WARN) {
+        flush_locked(); /* keep order: buffered lines first */
+        write_all(line, n);
+    } else {
+        if (len + n > sizeof buf)
+            flush_locked();
+        memcpy(buf + len, line, n);
+        len += n;
+        if (len > sizeof buf / 2)
+            pthread_cond_signal(&wake);
+    }
+    pthread_mutex_unlock(&lock);
 }

@@ -357,7 +357,9 @@ static int listen_socket(const char *addr, unsigned port, unsigned *bound, struc
         rp_err_set(err, RP_INVALID_ARGUMENT, "--listen %s: %s", addr, gai_strerror(gai));
         return -1;
     }
-    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    /* Non-blocking: pool threads all watch it, and one that loses the race to accept() must not
+     * block there while its own connections wait. */
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {

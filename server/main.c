@@ -349,6 +349,8 @@ static int cmd_serve(int argc, char **argv)
         geo_ctx_fini(&gc);
         return fail("serve", &err);
     }
+    if (rp_log_start() != 0)
+        rp_warn("serve: no logger thread; access lines are written one by one");
     printf("reporta: listening on http://%s:%u\n", app.cfg.listen, port);
     fflush(stdout);
     rp_info("serve: %u threads, db %s, media %s", app.cfg.threads, app.cfg.db, app.cfg.media);
@@ -362,6 +364,7 @@ static int cmd_serve(int argc, char **argv)
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);
     rp_info("serve: stopped cleanly");
+    rp_log_stop();
     return 0;
 }
 
