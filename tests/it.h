@@ -16,6 +16,9 @@
 
 #include "check.h"
 
+/* Each it_*.c uses a different subset of these helpers. */
+#define IT_FN static __attribute__((unused))
+
 struct it_server {
     pid_t pid;
     unsigned port;
@@ -35,7 +38,7 @@ static const char *it_bin(void)
     return b ? b : "reporta";
 }
 
-static int it_copy(const char *from, const char *to)
+IT_FN int it_copy(const char *from, const char *to)
 {
     char buf[65536];
     size_t n;
@@ -52,7 +55,7 @@ static int it_copy(const char *from, const char *to)
 }
 
 /* Runs `reporta ARGS...` to completion; returns its exit code, stderr into err_out. */
-static int it_run(char *const argv[], char *err_out, size_t err_len)
+IT_FN int it_run(char *const argv[], char *err_out, size_t err_len)
 {
     char path[] = "/tmp/reporta-it-run-XXXXXX";
     int fd = mkstemp(path), status = -1;
@@ -78,7 +81,7 @@ static int it_run(char *const argv[], char *err_out, size_t err_len)
 }
 
 /* Starts `reporta serve` on a copy of src_db (NULL: an empty, never-initialised path). */
-static int it_start(struct it_server *s, const char *src_db, char *const extra[])
+IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
 {
     char *argv[32], portline[256];
     int out[2], logfd, n = 0;
@@ -128,7 +131,7 @@ static int it_start(struct it_server *s, const char *src_db, char *const extra[]
 }
 
 /* Sends sig and returns the exit code (or -1 when it died of a signal). */
-static int it_stop(struct it_server *s, int sig)
+IT_FN int it_stop(struct it_server *s, int sig)
 {
     int status = 0;
     char cmd[128];
@@ -144,7 +147,7 @@ static int it_stop(struct it_server *s, int sig)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int it_log_contains(const struct it_server *s, const char *needle)
+IT_FN int it_log_contains(const struct it_server *s, const char *needle)
 {
     char buf[1 << 16];
     FILE *fp = fopen(s->log, "r");
@@ -156,7 +159,7 @@ static int it_log_contains(const struct it_server *s, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
-static size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
+IT_FN size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct it_reply *r = ud;
     char *b = realloc(r->body, r->len + size * n + 1);
@@ -169,7 +172,7 @@ static size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-static size_t it_header_cb(char *p, size_t size, size_t n, void *ud)
+IT_FN size_t it_header_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct it_reply *r = ud;
     size_t have = strlen(r->headers);
@@ -181,7 +184,7 @@ static size_t it_header_cb(char *p, size_t size, size_t n, void *ud)
 }
 
 /* One request; body NULL for none. Returns 0 when an HTTP reply arrived. */
-static int it_request(const struct it_server *s, const char *method, const char *path,
+IT_FN int it_request(const struct it_server *s, const char *method, const char *path,
                       const char *body, size_t body_len, struct curl_slist *headers,
                       struct it_reply *r)
 {
@@ -214,18 +217,18 @@ static int it_request(const struct it_server *s, const char *method, const char 
     return cc == CURLE_OK ? 0 : -1;
 }
 
-static int it_get(const struct it_server *s, const char *path, struct it_reply *r)
+IT_FN int it_get(const struct it_server *s, const char *path, struct it_reply *r)
 {
     return it_request(s, "GET", path, NULL, 0, NULL, r);
 }
 
-static json_t *it_json(const struct it_reply *r)
+IT_FN json_t *it_json(const struct it_reply *r)
 {
     return json_loadb(r->body, r->len, 0, NULL);
 }
 
 /* The error body's "code", or NULL when the body is not our error shape. */
-static const char *it_error_code(json_t *j)
+IT_FN const char *it_error_code(json_t *j)
 {
     return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 }
