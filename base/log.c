@@ -19,8 +19,10 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_t flusher;
 static int running;
-static char buf[RP_LOG_BUFFER_BYTES];
+static char bufs[2][RP_LOG_BUFFER_BYTES]; /* writers fill one while the flusher writes the other */
+static char *buf = bufs[0];
 static size_t len;
+static int signalled; /* one wake-up per fill, not one per line */
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -46,18 +48,34 @@ static void flush_locked(void)
     len = 0;
 }
 
+/* The write happens outside the lock: request threads never wait for the disk. Only this
+ * thread swaps buffers, so the one it writes is untouched until its next swap. */
 static void *flush_loop(void *arg)
 {
+    int go = 1;
+
     (void)arg;
     pthread_mutex_lock(&lock);
-    while (running) {
+    while (go) {
         struct timespec ts;
+        char *full;
+        size_t n;
+
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += RP_LOG_FLUSH_MS * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&wake, &lock, &ts);
-        flush_locked();
+        if (running && !signalled)
+            pthread_cond_timedwait(&wake, &lock, &ts);
+        go = running;
+        full = buf;
+        n = len;
+        buf = buf == bufs[0] ? bufs[1] : bufs[0];
+        len = 0;
+        signalled = 0;
+        pthread_mutex_unlock(&lock);
+        write_all(full, n);
+        pthread_mutex_lock(&lock);
     }
     flush_locked();
     pthread_mutex_unlock(&lock);
@@ -140,12 +158,14 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
         flush_locked(); /* keep order: buffered lines first */
         write_all(line, n);
     } else {
-        if (len + n > sizeof buf)
-            flush_locked();
+        if (len + n > RP_LOG_BUFFER_BYTES)
+            flush_locked(); /* the flusher is behind: write here rather than drop */
         memcpy(buf + len, line, n);
         len += n;
-        if (len > sizeof buf / 2)
+        if (len > RP_LOG_BUFFER_BYTES / 2 && !signalled) {
+            signalled = 1;
             pthread_cond_signal(&wake);
+        }
     }
     pthread_mutex_unlock(&lock);
 }

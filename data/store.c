@@ -43,6 +43,13 @@ int store_sql_error(struct store *s, const char *what, struct rp_err *err)
     return rp_err_set(err, RP_STORAGE, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");
 }
 
+int store_global_init(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        return RP_STORAGE;
+    return sqlite3_initialize() == SQLITE_OK ? RP_OK : RP_STORAGE;
+}
+
 int store_open(const char *path, struct store **out, struct rp_err *err)
 {
     struct store *s;

@@ -21,6 +21,11 @@
 
 struct store; /* opaque: one connection and its prepared statements */
 
+/* Process-wide SQLite settings; call once, before any other store_ function and any thread.
+ * Turns off SQLite's memory statistics, whose global mutex every connection's allocations would
+ * otherwise contend on. */
+int store_global_init(void);
+
 /* Opens (creating if absent) the database file. Does not migrate: see store_migrate(). */
 int store_open(const char *path, struct store **out, struct rp_err *err);
 void store_close(struct store *s); /* NULL-safe; finalizes statements, closes the file */

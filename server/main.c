@@ -388,6 +388,10 @@ int main(int argc, char **argv)
         rp_log_set_level(RP_LOG_WARN);
     else if (lvl && strcmp(lvl, "debug") == 0)
         rp_log_set_level(RP_LOG_DEBUG);
+    if (store_global_init() != RP_OK) {
+        fprintf(stderr, "reporta: SQLite could not be configured\n");
+        return 1;
+    }
     if (argc >= 2)
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (strcmp(argv[1], commands[i].name) == 0)
