@@ -1,8 +1,8 @@
 /*
  * base/log.c - line-atomic logging to stderr (see log.h).
  * Shared mutable state, all of it here: the buffered lines (buf/len, guarded by lock), the
- * logger thread's running flag (guarded by lock) and the level threshold (written before
- * threads start). Each thread caches its formatted second so a line costs one snprintf.
+ * logger thread's running flag (guarded by lock), stderr itself (write_lock, taken after lock)
+ * and the level threshold (written before threads start). Each thread caches its formatted second so a line costs one snprintf.
  */
 #include "base/log.h"
 
@@ -16,6 +16,9 @@
 static enum rp_log_level threshold = RP_LOG_INFO;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Held while bytes go to stderr. Always taken after `lock`, never before it, so lines reach
+ * stderr in the order they were logged even while the flusher writes outside `lock`. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_t flusher;
 static int running;
@@ -42,9 +45,12 @@ static void write_all(const char *p, size_t n)
     }
 }
 
+/* Caller holds lock. */
 static void flush_locked(void)
 {
+    pthread_mutex_lock(&write_lock);
     write_all(buf, len);
+    pthread_mutex_unlock(&write_lock);
     len = 0;
 }
 
@@ -73,8 +79,10 @@ static void *flush_loop(void *arg)
         buf = buf == bufs[0] ? bufs[1] : bufs[0];
         len = 0;
         signalled = 0;
+        pthread_mutex_lock(&write_lock); /* before releasing lock: no newer line can pass */
         pthread_mutex_unlock(&lock);
         write_all(full, n);
+        pthread_mutex_unlock(&write_lock);
         pthread_mutex_lock(&lock);
     }
     flush_locked();
