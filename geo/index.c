@@ -537,6 +537,11 @@ const struct geo_area *geo_index_at(const struct geo_index *ix, enum rp_level le
     return i < geo_index_count(ix, level) ? &ix->lv[level].v[i] : NULL;
 }
 
+size_t geo_index_pos(const struct geo_index *ix, const struct geo_area *a)
+{
+    return (size_t)(a - ix->lv[a->level].v);
+}
+
 const struct geo_area *geo_index_find(const struct geo_index *ix, const char *code)
 {
     struct geo_area key;

@@ -48,6 +48,8 @@ int geo_index_freeze(struct geo_index *ix, struct geo_ctx *gc, struct rp_err *er
 /* Areas of a level, sorted by code; pointers live as long as the index. */
 size_t geo_index_count(const struct geo_index *ix, enum rp_level level);
 const struct geo_area *geo_index_at(const struct geo_index *ix, enum rp_level level, size_t i);
+/* The i for which geo_index_at(ix, a->level, i) == a (a must belong to ix). */
+size_t geo_index_pos(const struct geo_index *ix, const struct geo_area *a);
 const struct geo_area *geo_index_find(const struct geo_index *ix, const char *code);
 
 /* The area of `level` covering (lon, lat), or NULL: the grid answers most points without any

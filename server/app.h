@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "base/level.h"
 #include "geo/index.h"
 
 #define APP_BODY_MAX_BYTES      (64 * 1024) /* JSON bodies; photo uploads get their own cap */
@@ -29,12 +30,24 @@ struct config {
 
 struct worker;
 
+/* JSON serialised once by jansson and served many times. */
+struct rendered {
+    char *s;
+    size_t len;
+};
+
 struct app {
     struct config cfg;
     const struct geo_index *areas; /* frozen before the daemon starts */
     atomic_long inflight;          /* requests begun and not yet completed */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
+    char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */
+    size_t health_ok_len;
+    /* `"<level>":{"code":..,"name":..}` per area, in geo_index_at order, and `"<level>":null`:
+     * the members of a locate answer, serialised at startup by h_areas_prepare */
+    struct rendered *area_refs[RP_LEVEL_COUNT];
+    struct rendered no_area[RP_LEVEL_COUNT];
 };
 
 #endif

@@ -22,15 +22,93 @@ static json_t *area_json(const struct geo_area *a)
                      rp_level_name(a->level), "parent", a->parent_code);
 }
 
-static json_t *place_json(double lon, double lat, const struct geo_place *p)
+#define LOCATE_JSON_FLAGS (JSON_COMPACT | JSON_EMBED | JSON_REAL_PRECISION(12))
+
+/* One member `"<name>":value` serialised by jansson (JSON_EMBED drops the outer braces). */
+static int render_member(struct rendered *out, const char *name, json_t *value)
 {
-    json_t *o = json_pack("{s:f, s:f, s:o, s:o, s:o}", "lat", lat, "lon", lon, "provincia",
-                          area_ref_json(p->area[RP_LEVEL_PROVINCIA]), "distrito",
-                          area_ref_json(p->area[RP_LEVEL_DISTRITO]), "corregimiento",
-                          area_ref_json(p->area[RP_LEVEL_CORREGIMIENTO]));
-    if (o && p->snapped_m > 0)
-        json_object_set_new(o, "snapped_m", json_real(round(p->snapped_m * 10) / 10));
-    return o;
+    json_t *o = value ? json_pack("{s:o}", name, value) : NULL;
+
+    out->s = o ? json_dumps(o, LOCATE_JSON_FLAGS) : NULL;
+    out->len = out->s ? strlen(out->s) : 0;
+    json_decref(o);
+    return out->s ? RP_OK : RP_NO_MEMORY;
+}
+
+void h_areas_release(struct app *app)
+{
+    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
+        size_t n = app->area_refs[l] ? geo_index_count(app->areas, (enum rp_level)l) : 0;
+        for (size_t i = 0; i < n; i++)
+            free(app->area_refs[l][i].s);
+        free(app->area_refs[l]);
+        free(app->no_area[l].s);
+        app->area_refs[l] = NULL;
+        app->no_area[l].s = NULL;
+    }
+}
+
+/* A locate answer is the same few area members over and over: serialise each once, here,
+ * and let h_locate join them (jansson's object building and encoding cost more than the
+ * lookup itself). */
+int h_areas_prepare(struct app *app)
+{
+    int rc = RP_OK;
+
+    for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++) {
+        enum rp_level lv = (enum rp_level)l;
+        size_t n = geo_index_count(app->areas, lv);
+
+        app->area_refs[l] = calloc(n ? n : 1, sizeof *app->area_refs[l]);
+        rc = app->area_refs[l] ? render_member(&app->no_area[l], rp_level_name(lv), json_null())
+                               : RP_NO_MEMORY;
+        for (size_t i = 0; rc == RP_OK && i < n; i++)
+            rc = render_member(&app->area_refs[l][i], rp_level_name(lv),
+                               area_ref_json(geo_index_at(app->areas, lv, i)));
+    }
+    if (rc != RP_OK)
+        h_areas_release(app);
+    return rc;
+}
+
+/* {"lat","lon"[,"snapped_m"],"provincia","distrito","corregimiento"}: the point's members
+ * encoded by jansson now, the area members taken from h_areas_prepare. */
+static int reply_place(struct http_req *req, struct http_res *res, double lon, double lat,
+                       const struct geo_place *p)
+{
+    const struct rendered *m[RP_LEVEL_COUNT];
+    json_t *pt = json_pack("{s:f, s:f}", "lat", lat, "lon", lon);
+    char head[128];
+    size_t hlen, len, off;
+    char *body;
+
+    if (pt && p->snapped_m > 0)
+        json_object_set_new(pt, "snapped_m", json_real(round(p->snapped_m * 10) / 10));
+    hlen = pt ? json_dumpb(pt, head, sizeof head, LOCATE_JSON_FLAGS) : 0;
+    json_decref(pt);
+    if (hlen == 0 || hlen > sizeof head)
+        return rp_err_set(&res->err, RP_INTERNAL, "locate: point members");
+    len = 2 + hlen;
+    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
+        const struct geo_area *a = p->area[l];
+        m[l] = a ? &req->app->area_refs[l][geo_index_pos(req->app->areas, a)]
+                 : &req->app->no_area[l];
+        len += 1 + m[l]->len;
+    }
+    body = malloc(len + 1);
+    if (!body)
+        return rp_err_set(&res->err, RP_NO_MEMORY, "locate reply");
+    body[0] = '{';
+    memcpy(body + 1, head, hlen);
+    off = 1 + hlen;
+    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
+        body[off++] = ',';
+        memcpy(body + off, m[l]->s, m[l]->len);
+        off += m[l]->len;
+    }
+    body[off++] = '}';
+    body[off] = '\0';
+    return http_reply_raw(res, 200, body, off);
 }
 
 /* GET /api/v1/locate?lat=..&lon=..[&snap_m=..] */
@@ -48,7 +126,7 @@ int h_locate(struct http_req *req, struct http_res *res)
         rc = geo_locate(req->app->areas, &req->w->geo, lon, lat, snap_m, &place, &res->err);
     if (rc != RP_OK)
         return rc;
-    return http_reply_json_new(res, 200, place_json(lon, lat, &place));
+    return reply_place(req, res, lon, lat, &place);
 }
 
 /* GET /api/v1/areas?level=provincia|distrito|corregimiento[&parent=CODE] */

@@ -1,26 +1,56 @@
 /*
  * server/h_health.c - GET /healthz: is the database usable from this worker, and how many
  * areas per level the frozen index holds. 200 when both hold, 503 otherwise (load balancers
- * and the run script poll it).
+ * and the run script poll it). The area counts cannot change while serving, so the healthy
+ * body is serialised once at startup; the database is still pinged on every request.
  */
+#include <string.h>
+
 #include "base/level.h"
 #include "server/routes.h"
 #include "server/worker.h"
+
+static json_t *health_json(const struct app *app, int db_ok, const char *db_msg)
+{
+    size_t total = 0;
+    json_t *areas = json_object();
+
+    for (int l = 0; areas && l < RP_LEVEL_COUNT; l++) {
+        size_t n = geo_index_count(app->areas, (enum rp_level)l);
+        total += n;
+        json_object_set_new(areas, rp_level_name((enum rp_level)l), json_integer((json_int_t)n));
+    }
+    return json_pack("{s:s, s:s, s:o}", "status", db_ok && total ? "ok" : "unavailable",
+                     "database", db_ok ? "ok" : db_msg, "areas", areas);
+}
+
+static size_t areas_total(const struct app *app)
+{
+    size_t total = 0;
+
+    for (int l = 0; l < RP_LEVEL_COUNT; l++)
+        total += geo_index_count(app->areas, (enum rp_level)l);
+    return total;
+}
+
+int h_health_prepare(struct app *app)
+{
+    json_t *j = health_json(app, 1, NULL);
+
+    app->health_ok = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!app->health_ok)
+        return RP_NO_MEMORY;
+    app->health_ok_len = strlen(app->health_ok);
+    return RP_OK;
+}
 
 int h_health_get(struct http_req *req, struct http_res *res)
 {
     struct rp_err dberr = {0};
     int db_ok = store_ping(req->w->store, &dberr) == RP_OK;
-    size_t total = 0;
-    json_t *areas = json_object();
 
-    for (int l = 0; areas && l < RP_LEVEL_COUNT; l++) {
-        size_t n = geo_index_count(req->app->areas, (enum rp_level)l);
-        total += n;
-        json_object_set_new(areas, rp_level_name((enum rp_level)l), json_integer((json_int_t)n));
-    }
-    return http_reply_json_new(res, db_ok && total ? 200 : 503,
-                               json_pack("{s:s, s:s, s:o}", "status",
-                                         db_ok && total ? "ok" : "unavailable", "database",
-                                         db_ok ? "ok" : dberr.msg, "areas", areas));
+    if (db_ok && areas_total(req->app) && req->app->health_ok)
+        return http_reply_fixed(res, 200, req->app->health_ok, req->app->health_ok_len);
+    return http_reply_json_new(res, 503, health_json(req->app, db_ok, dberr.msg));
 }

@@ -66,6 +66,27 @@ int http_reply_json_new(struct http_res *res, int status, json_t *json)
     return RP_OK;
 }
 
+int http_reply_raw(struct http_res *res, int status, char *body, size_t len)
+{
+    json_decref(res->json);
+    res->json = NULL;
+    free(res->raw);
+    res->raw = body;
+    res->raw_len = len;
+    res->status = status;
+    return RP_OK;
+}
+
+int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len)
+{
+    json_decref(res->json);
+    res->json = NULL;
+    res->fixed = body;
+    res->fixed_len = len;
+    res->status = status;
+    return RP_OK;
+}
+
 int http_header_add(struct http_res *res, const char *name, const char *value)
 {
     if (res->nheaders >= HTTP_HEADERS_MAX)
@@ -121,8 +142,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
         len = res->raw_len;
         res->raw = NULL;
     }
-    r = MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (body)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    else if (res->fixed)
+        r = MHD_create_response_from_buffer(len = res->fixed_len, (void *)res->fixed,
+                                            MHD_RESPMEM_PERSISTENT);
+    else
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
         return MHD_NO;

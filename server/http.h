@@ -51,6 +51,8 @@ struct http_res {
     json_t *json;              /* owned; serialised compactly */
     char *raw;                 /* or an owned raw body (malloc'd) */
     size_t raw_len;
+    const char *fixed;         /* or a body that outlives the request (built at startup) */
+    size_t fixed_len;
     const char *content_type;  /* default application/json */
     const char *hnames[HTTP_HEADERS_MAX];
     char *hvalues[HTTP_HEADERS_MAX];
@@ -69,6 +71,10 @@ void http_server_stop(struct http_server *srv, unsigned grace_s);
 
 /* Handlers: set the reply. json is stolen, also on failure (NULL json -> RP_NO_MEMORY). */
 int http_reply_json_new(struct http_res *res, int status, json_t *json);
+/* A serialised body (malloc'd), owned by the reply from here on, also on failure. */
+int http_reply_raw(struct http_res *res, int status, char *body, size_t len);
+/* A body built once (e.g. at startup) and never freed by the reply. */
+int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len);
 int http_header_add(struct http_res *res, const char *name, const char *value);
 
 /* Query string: the value of key, NULL when absent; an empty value counts as absent. */

@@ -21,6 +21,7 @@
 #include "geo/locate.h"
 #include "server/areas.h"
 #include "server/http.h"
+#include "server/routes.h"
 #include "server/worker.h"
 
 #ifndef REPORTA_DATA_DIR
@@ -342,9 +343,13 @@ static int cmd_serve(int argc, char **argv)
 
     rc = serve_prepare(&app, &gc, &ix, &err);
     app.areas = ix;
+    if (rc == RP_OK && (h_health_prepare(&app) != RP_OK || h_areas_prepare(&app) != RP_OK))
+        rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
     if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
+        free(app.health_ok);
+        h_areas_release(&app);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
         return fail("serve", &err);
@@ -360,6 +365,8 @@ static int cmd_serve(int argc, char **argv)
     rp_info("serve: %s received, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv, APP_SHUTDOWN_GRACE_S);
     worker_destroy_all(&app);
+    free(app.health_ok);
+    h_areas_release(&app);
     geo_index_destroy(ix, &gc);
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);

@@ -27,7 +27,10 @@ void routes_allow_header(unsigned methods, char *buf, size_t len);
 const struct route *routes_table(size_t *n);
 
 /* Handlers, one file per resource (server/h_<resource>.c). */
+int h_health_prepare(struct app *app); /* before the daemon starts; freed by the caller */
 int h_health_get(struct http_req *req, struct http_res *res);
+int h_areas_prepare(struct app *app); /* before the daemon starts */
+void h_areas_release(struct app *app);
 int h_locate(struct http_req *req, struct http_res *res);
 int h_areas_list(struct http_req *req, struct http_res *res);
 int h_area_get(struct http_req *req, struct http_res *res);
