@@ -117,6 +117,30 @@ static void test_locate_answers_and_refuses_bad_coordinates(void)
     json_decref(j);
     free(r.body);
 
+    /* Walk south from Bella Vista with snapping off until the sea (422), then ask 200 m out. */
+    {
+        double lat = 8.9870, coast = 0;
+        char path[128];
+        for (int i = 0; i < 400 && coast == 0; i++, lat -= 0.00005) {
+            snprintf(path, sizeof path, "/api/v1/locate?lat=%.6f&lon=-79.5270&snap_m=0", lat);
+            CHECK(it_get(&srv, path, &r) == 0);
+            if (r.status == 422)
+                coast = lat;
+            free(r.body);
+        }
+        CHECK(coast != 0);
+        snprintf(path, sizeof path, "/api/v1/locate?lat=%.6f&lon=-79.5270", coast - 200 / 110574.0);
+        CHECK(it_get(&srv, path, &r) == 0);
+        CHECK_INT_EQ(r.status, 200);
+        j = it_json(&r);
+        CHECK(json_real_value(json_object_get(j, "snapped_m")) > 150);
+        CHECK(json_real_value(json_object_get(j, "snapped_m")) <= 201);
+        CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(j, "distrito"), "code")),
+                     "0808");
+        json_decref(j);
+        free(r.body);
+    }
+
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(it_get(&srv, bad[i], &r) == 0);
         if (r.status != 400)
