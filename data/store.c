@@ -14,6 +14,9 @@
 
 #include "base/log.h"
 
+#define KEY_COLUMNS \
+    "id, name, role, coalesce(entity_code, ''), prefix, created_at, coalesce(revoked_at, '')"
+
 /* clang-format off */
 static const char *const sql_text[SQL__COUNT] = {
     [SQL_PING]               = "SELECT 1",
@@ -29,6 +32,19 @@ static const char *const sql_text[SQL__COUNT] = {
                                " AND ROWID IN (SELECT ROWID FROM SpatialIndex"
                                "   WHERE f_table_name = 'areas' AND search_frame = MakePoint(?2, ?3, 4326))"
                                " ORDER BY code LIMIT 1",
+    [SQL_ENTITY_EXISTS]      = "SELECT 1 FROM entities WHERE code = ?1",
+    [SQL_KEY_INSERT]         = "INSERT INTO api_keys (name, role, entity_code, prefix, hash)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQL_KEY_BY_HASH]        = "SELECT " KEY_COLUMNS " FROM api_keys WHERE hash = ?1",
+    [SQL_KEY_GET]            = "SELECT " KEY_COLUMNS " FROM api_keys WHERE id = ?1",
+    [SQL_KEY_REVOKE]         = "UPDATE api_keys SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                               " WHERE id = ?1 AND revoked_at IS NULL",
+    [SQL_KEYS_EACH]          = "SELECT " KEY_COLUMNS " FROM api_keys ORDER BY id",
+    [SQL_AUDIT_ADD]          = "INSERT INTO audit_log (actor, actor_role, actor_entity, action, target,"
+                               " before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQL_AUDIT_EACH]         = "SELECT id, at, actor, actor_role, actor_entity, action, target, before,"
+                               " after FROM audit_log WHERE (?1 = 0 OR id < ?1)"
+                               " AND (?2 IS NULL OR target = ?2) ORDER BY id DESC LIMIT ?3",
 };
 /* clang-format on */
 
@@ -198,6 +214,19 @@ static int migration_apply(struct store *s, const struct store_migration *m, str
         rc = store_sql_error(s, "migration record", err);
 out:
     sqlite3_finalize(st);
+    return store_end(s, rc, err);
+}
+
+int store_seed(struct store *s, struct rp_err *err)
+{
+    int rc = store_begin(s, err);
+
+    for (const struct store_migration *m = store_seeds; rc == RP_OK && m->name; m++) {
+        char *msg = NULL;
+        if (sqlite3_exec(s->db, m->sql, NULL, NULL, &msg) != SQLITE_OK)
+            rc = rp_err_set(err, RP_STORAGE, "seed %s: %s", m->name, msg ? msg : "failed");
+        sqlite3_free(msg);
+    }
     return store_end(s, rc, err);
 }
 

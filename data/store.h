@@ -42,6 +42,10 @@ int store_ping(struct store *s, struct rp_err *err); /* a trivial read: is the f
 int store_begin(struct store *s, struct rp_err *err);
 int store_end(struct store *s, int rc, struct rp_err *err);
 
+/* Runs every seed script (data/seed, idempotent inserts such as the national entities
+ * and one municipality per imported distrito) in one transaction. */
+int store_seed(struct store *s, struct rp_err *err);
+
 /* ---- areas (store_areas.c) ---- */
 
 struct store_area {
@@ -85,5 +89,51 @@ typedef int (*store_shp_fn)(void *ctx, const struct store_shp_row *row, struct r
  * charset is the DBF text encoding ("UTF-8" when NULL). */
 int store_shapefile_each(const char *path, const char *charset, store_shp_fn fn, void *ctx,
                          struct rp_err *err);
+
+/* ---- entities, API keys and the audit log (store_keys.c) ---- */
+
+#define STORE_HASH_LEN 32 /* SHA-256 */
+#define STORE_ROLE_MAX 16
+#define STORE_TIME_MAX 32 /* "2026-11-23T15:04:05.123Z" */
+
+int store_entity_exists(struct store *s, const char *code, int *exists, struct rp_err *err);
+
+struct store_key {
+    int64_t id;
+    char name[STORE_NAME_MAX];
+    char role[STORE_ROLE_MAX];
+    char entity[STORE_CODE_MAX]; /* "" when the key has none */
+    char prefix[16];             /* the key's first characters: enough to recognise, not to use */
+    char created_at[STORE_TIME_MAX];
+    char revoked_at[STORE_TIME_MAX]; /* "" while the key is valid */
+};
+
+/* entity may be NULL. RP_INVALID_ARGUMENT when the entity does not exist. */
+int store_key_insert(struct store *s, const char *name, const char *role, const char *entity,
+                     const char *prefix, const unsigned char hash[STORE_HASH_LEN], int64_t *id,
+                     struct rp_err *err);
+/* *found = 0 when no key has this hash; revoked keys are found (revoked_at set). */
+int store_key_by_hash(struct store *s, const unsigned char hash[STORE_HASH_LEN],
+                      struct store_key *out, int *found, struct rp_err *err);
+int store_key_get(struct store *s, int64_t id, struct store_key *out, int *found,
+                  struct rp_err *err);
+/* Sets revoked_at; *changed = 0 when the key is unknown or already revoked. */
+int store_key_revoke(struct store *s, int64_t id, int *changed, struct rp_err *err);
+typedef int (*store_key_fn)(void *ctx, const struct store_key *k, struct rp_err *err);
+int store_keys_each(struct store *s, store_key_fn fn, void *ctx, struct rp_err *err);
+
+struct store_audit {
+    int64_t id;
+    const char *at; /* set by the store on insert */
+    const char *actor, *actor_role, *actor_entity, *action, *target;
+    const char *before, *after; /* JSON text or NULL */
+};
+/* Appends one row; call inside the transaction of the change it records. */
+int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err *err);
+typedef int (*store_audit_fn)(void *ctx, const struct store_audit *a, struct rp_err *err);
+/* Newest first: rows with id < before_id (0: from the newest), of target (NULL: all), at most
+ * limit of them. */
+int store_audit_each(struct store *s, const char *target, int64_t before_id, int limit,
+                     store_audit_fn fn, void *ctx, struct rp_err *err);
 
 #endif

@@ -17,6 +17,14 @@ enum store_sql {
     SQL_AREAS_INSERT,
     SQL_AREAS_EACH,
     SQL_AREAS_LOCATE,
+    SQL_ENTITY_EXISTS,
+    SQL_KEY_INSERT,
+    SQL_KEY_BY_HASH,
+    SQL_KEY_GET,
+    SQL_KEY_REVOKE,
+    SQL_KEYS_EACH,
+    SQL_AUDIT_ADD,
+    SQL_AUDIT_EACH,
     SQL__COUNT
 };
 
@@ -33,6 +41,7 @@ struct store_migration {
     const char *sql;
 };
 extern const struct store_migration store_migrations[]; /* ends with a zero version */
+extern const struct store_migration store_seeds[];      /* ends with a NULL name */
 
 /* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);

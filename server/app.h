@@ -19,6 +19,13 @@
 #define APP_CONNECTIONS_MAX     4096
 #define APP_SHUTDOWN_GRACE_S    10  /* in-flight requests get this long after SIGTERM */
 #define APP_HEADER_MAX_BYTES    (32 * 1024) /* request line + headers per connection */
+#define APP_URL_MAX_BYTES       8192        /* longer request targets: 414 */
+#define APP_IP_CONNECTIONS      512         /* per client address; carrier NAT puts many behind one */
+#define APP_IP_READ_RATE        100         /* requests/s per client address, GET and HEAD */
+#define APP_IP_WRITE_RATE       10          /* requests/s per client address, other methods */
+#define APP_KEY_READ_RATE       500         /* requests/s per API key */
+#define APP_KEY_WRITE_RATE      100
+#define APP_BURST_SECONDS       2           /* a bucket holds this many seconds of its rate */
 
 struct config {
     const char *db, *media, *listen, *areas_dir;
@@ -26,9 +33,14 @@ struct config {
     unsigned body_max_bytes;
     unsigned timeout_s;
     double snap_m;
+    unsigned conns_max, ip_conns;             /* 0: no per-address limit */
+    unsigned ip_read_rate, ip_write_rate;     /* requests/s; 0: unlimited */
+    unsigned key_read_rate, key_write_rate;
+    const char *cors_origins;                 /* "https://a,https://b", "*", or NULL: no CORS */
 };
 
 struct worker;
+struct rl_table;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -40,6 +52,7 @@ struct app {
     struct config cfg;
     const struct geo_index *areas; /* frozen before the daemon starts */
     atomic_long inflight;          /* requests begun and not yet completed */
+    struct rl_table *limits;       /* rate-limit buckets; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

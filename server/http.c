@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/worker.h"
 
@@ -122,6 +124,8 @@ static void error_reply(struct http_req *req, struct http_res *res, int rc)
     res->status = status;
 }
 
+static const char *cors_origin(struct http_req *req);
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
                              struct http_res *res)
 {
@@ -158,6 +162,15 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
                                               : "application/json; charset=utf-8");
     for (int i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->hnames[i], res->hvalues[i]);
+    if (req->app->cfg.cors_origins) {
+        const char *origin = cors_origin(req);
+        MHD_add_response_header(r, "Vary", "Origin");
+        if (origin) {
+            MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+            MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                                    "Location, Retry-After, ETag, WWW-Authenticate");
+        }
+    }
     req->status = res->status;
     req->bytes = len;
     ok = MHD_queue_response(conn, (unsigned)res->status, r);
@@ -165,37 +178,174 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
     return ok;
 }
 
-/* ---- dispatch ---- */
+/* ---- CORS ---- */
+
+/* The Origin header when the configured list allows it ("*" allows any), else NULL. */
+static const char *cors_origin(struct http_req *req)
+{
+    const char *list = req->app->cfg.cors_origins, *o = http_header(req, "Origin");
+    size_t n;
+
+    if (!list || !o || !o[0])
+        return NULL;
+    n = strlen(o);
+    while (*list) {
+        size_t k = strcspn(list, ",");
+        const char *item = list;
+        size_t ilen = k;
+        while (ilen && *item == ' ')
+            item++, ilen--;
+        while (ilen && item[ilen - 1] == ' ')
+            ilen--;
+        if ((ilen == 1 && *item == '*') || (ilen == n && strncmp(item, o, n) == 0))
+            return o;
+        list += k + (list[k] == ',');
+    }
+    return NULL;
+}
+
+/* OPTIONS on a known path: a CORS preflight when it carries an Origin, else the Allow list. */
+static int preflight(struct http_req *req, struct http_res *res)
+{
+    char allow[96];
+    const char *origin = http_header(req, "Origin");
+
+    routes_allow_header(req->allowed | HTTP_OPTIONS, allow, sizeof allow);
+    res->status = 204;
+    if (!origin)
+        return http_header_add(res, MHD_HTTP_HEADER_ALLOW, allow);
+    if (!cors_origin(req))
+        return rp_err_set(&res->err, RP_FORBIDDEN, "origin %.200s may not call this API", origin);
+    http_header_add(res, "Access-Control-Allow-Methods", allow);
+    http_header_add(res, "Access-Control-Allow-Headers",
+                    "Authorization, Content-Type, Idempotency-Key, If-None-Match");
+    return http_header_add(res, "Access-Control-Max-Age", "600");
+}
+
+/* ---- admission: before the body is read ---- */
+
+/* Bucket keys: one byte of class (read/write, address/key), then the address (IPv6: its /64,
+ * what one subscriber usually gets) or the key id. */
+enum { RL_IP_READ, RL_IP_WRITE, RL_KEY_READ, RL_KEY_WRITE };
+
+static unsigned limit_ip(struct http_req *req, int write)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct config *c = &req->app->cfg;
+    unsigned char key[1 + 16];
+    size_t n = 1;
+    double rate = write ? c->ip_write_rate : c->ip_read_rate;
+
+    key[0] = write ? RL_IP_WRITE : RL_IP_READ;
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
+        memcpy(key + 1, &a->sin_addr, 4);
+        n += 4;
+        inet_ntop(AF_INET, &a->sin_addr, req->ip, sizeof req->ip);
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
+        memcpy(key + 1, &a->sin6_addr, 8);
+        n += 8;
+        inet_ntop(AF_INET6, &a->sin6_addr, req->ip, sizeof req->ip);
+    }
+    return rl_take(req->app->limits, key, n, rate, rate * APP_BURST_SECONDS, now_us());
+}
+
+static unsigned limit_key(struct http_req *req, int write)
+{
+    const struct config *c = &req->app->cfg;
+    unsigned char key[1 + sizeof req->who.key_id];
+    double rate = write ? c->key_write_rate : c->key_read_rate;
+
+    key[0] = write ? RL_KEY_WRITE : RL_KEY_READ;
+    memcpy(key + 1, &req->who.key_id, sizeof req->who.key_id);
+    return rl_take(req->app->limits, key, sizeof key, rate, rate * APP_BURST_SECONDS, now_us());
+}
+
+static int too_many(struct http_res *res, unsigned wait, const char *who)
+{
+    char v[16];
+
+    snprintf(v, sizeof v, "%u", wait);
+    http_header_add(res, "Retry-After", v);
+    return rp_err_set(&res->err, RP_RATE_LIMITED, "too many requests from this %s; retry in %u s",
+                      who, wait);
+}
+
+/* Everything decided from the request line and headers: route, body cap, rate limits, who is
+ * calling and whether they may. RP_OK, or the error to answer with at once. */
+static int admit(struct http_req *req, struct http_res *res)
+{
+    const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int write = !(req->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS));
+    unsigned wait;
+    int rc;
+
+    if (strlen(req->path) > APP_URL_MAX_BYTES)
+        return rp_err_set(&res->err, RP_URI_TOO_LONG, "the path is over %d bytes",
+                          APP_URL_MAX_BYTES);
+    req->route = routes_match(req, &req->allowed);
+    req->body_max = req->route && req->route->body_max ? req->route->body_max
+                                                       : req->app->cfg.body_max_bytes;
+    if (cl && strtoull(cl, NULL, 10) > req->body_max) {
+        req->body_too_large = 1;
+        return rp_err_set(&res->err, RP_TOO_LARGE, "request body over %zu bytes", req->body_max);
+    }
+    if ((wait = limit_ip(req, write)) != 0)
+        return too_many(res, wait, "address");
+    req->w = worker_self(req->app, &res->err);
+    if (!req->w)
+        return RP_UNAVAILABLE;
+    rc = auth_identify(req->w->store, http_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->who,
+                       &res->err);
+    if (rc == RP_UNAUTHORIZED)
+        http_header_add(res, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                        "Bearer realm=\"reporta\", error=\"invalid_token\"");
+    if (rc != RP_OK)
+        return rc;
+    if (req->route && !(req->route->roles & req->who.role)) {
+        if (req->who.role == AUTH_ANONYMOUS) {
+            http_header_add(res, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reporta\"");
+            return rp_err_set(&res->err, RP_UNAUTHORIZED, "this needs an API key");
+        }
+        return rp_err_set(&res->err, RP_FORBIDDEN, "a %s key may not %s %s",
+                          auth_role_name(req->who.role), req->method_name, req->path);
+    }
+    if (req->who.key_id && (wait = limit_key(req, write)) != 0)
+        return too_many(res, wait, "API key");
+    return RP_OK;
+}
+
+/* ---- dispatch: once the body is in ---- */
 
 static void dispatch(struct http_req *req, struct http_res *res)
 {
-    const struct route *rt;
-    unsigned allowed;
     int rc;
 
     res->status = 200;
     if (req->body_too_large) {
-        rc = rp_err_set(&res->err, RP_TOO_LARGE, "request body over %u bytes",
-                        req->app->cfg.body_max_bytes);
+        rc = rp_err_set(&res->err, RP_TOO_LARGE, "request body over %zu bytes", req->body_max);
         error_reply(req, res, rc);
         return;
     }
-    rt = routes_match(req, &allowed);
-    if (!rt) {
-        if (allowed) {
+    if (!req->route) {
+        if (req->allowed && req->method == HTTP_OPTIONS) {
+            rc = preflight(req, res);
+        } else if (req->allowed) {
             char allow[96];
-            routes_allow_header(allowed, allow, sizeof allow);
+            routes_allow_header(req->allowed | HTTP_OPTIONS, allow, sizeof allow);
             http_header_add(res, MHD_HTTP_HEADER_ALLOW, allow);
             rc = rp_err_set(&res->err, RP_METHOD_NOT_ALLOWED, "%s is not allowed on %s; use %s",
                             req->method_name, req->path, allow);
         } else {
             rc = rp_err_set(&res->err, RP_NOT_FOUND, "no such resource: %s", req->path);
         }
-        error_reply(req, res, rc);
+        if (rc != RP_OK)
+            error_reply(req, res, rc);
         return;
     }
-    req->w = worker_self(req->app, &res->err);
-    rc = req->w ? rt->handler(req, res) : RP_UNAVAILABLE;
+    rc = req->route->handler(req, res);
     if (rc != RP_OK)
         error_reply(req, res, rc);
 }
@@ -213,6 +363,8 @@ static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, co
     req->method = method_of(method);
     req->method_name = method;
     req->path = url;
+    req->who.role = AUTH_ANONYMOUS;
+    req->ip[0] = '-';
     req->path_copy = strdup(url);
     if (!req->path_copy) {
         free(req);
@@ -230,27 +382,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_req *req = *con_cls;
     struct http_res res = {0};
     enum MHD_Result ok;
+    int rc;
 
     (void)version;
     if (!req) {
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         req = req_new(app, conn, url, method);
         if (!req)
             return MHD_NO;
         *con_cls = req;
-        if (cl && strtoull(cl, NULL, 10) > app->cfg.body_max_bytes) {
-            /* Refuse before reading a byte of it; MHD closes the connection after. */
-            req->body_too_large = 1;
-            dispatch(req, &res);
-            ok = queue(conn, req, &res);
-            res_fini(&res);
-            return ok;
-        }
-        return MHD_YES;
+        rc = admit(req, &res);
+        if (rc == RP_OK)
+            return MHD_YES;
+        /* Refused before reading a byte of any body; MHD closes the connection after. */
+        error_reply(req, &res, rc);
+        ok = queue(conn, req, &res);
+        res_fini(&res);
+        return ok;
     }
     if (*upload_size) {
-        if (!req->body_too_large) {
-            if (req->body_len + *upload_size > app->cfg.body_max_bytes) {
+        if (!req->body_too_large && !req->status) {
+            if (req->body_len + *upload_size > req->body_max) {
                 req->body_too_large = 1;
                 free(req->body);
                 req->body = NULL;
@@ -268,7 +419,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    if (req->status) /* already answered (early 413) */
+    if (req->status) /* already answered by admit() */
         return MHD_YES;
     dispatch(req, &res);
     ok = queue(conn, req, &res);
@@ -285,8 +436,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req)
         return;
-    rp_info("access %s %s %d %zu %luus%s", req->method_name, req->path, req->status, req->bytes,
-            (unsigned long)(now_us() - req->t0_us),
+    rp_info("access %s %s %d %zu %luus %s key:%lld%s", req->method_name, req->path, req->status,
+            req->bytes, (unsigned long)(now_us() - req->t0_us), req->ip, (long long)req->who.key_id,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     free(req->body);
     free(req->path_copy);
@@ -326,6 +477,28 @@ const char *http_param(struct http_req *req, const char *name)
         if (strncmp(req->param_names[i] + 1, name, n) == 0 && req->param_names[i][n + 1] == '}')
             return req->params[i];
     return NULL;
+}
+
+int http_body_json(struct http_req *req, json_t **out, struct rp_err *err)
+{
+    const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    json_error_t je;
+    json_t *j;
+    size_t n = strlen("application/json");
+
+    *out = NULL;
+    if (!ct || strncasecmp(ct, "application/json", n) != 0 || (ct[n] && ct[n] != ';' && ct[n] != ' '))
+        return rp_err_set(err, RP_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
+    j = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        return rp_err_set(err, RP_INVALID_JSON, "invalid JSON at line %d, column %d: %s", je.line,
+                          je.column, je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return rp_err_set(err, RP_INVALID_JSON, "the body must be a JSON object");
+    }
+    *out = j;
+    return RP_OK;
 }
 
 static int parse_double(const char *s, double *out)
@@ -419,7 +592,8 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
         app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app, MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)APP_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_LIMIT, app->cfg.conns_max, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        app->cfg.ip_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)APP_HEADER_MAX_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
     if (!srv->d) {

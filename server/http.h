@@ -13,6 +13,7 @@
 
 #include "base/err.h"
 #include "server/app.h"
+#include "server/auth.h"
 
 enum http_method {
     HTTP_GET = 1 << 0,
@@ -28,14 +29,20 @@ enum http_method {
 #define HTTP_PARAMS_MAX  4
 #define HTTP_HEADERS_MAX 8
 
+struct route;
+
 struct http_req {
     struct app *app;
     struct worker *w;
     void *conn; /* struct MHD_Connection */
     enum http_method method;
     const char *method_name, *path;
+    const struct route *route; /* NULL: 404, or 405 when allowed != 0 */
+    unsigned allowed;          /* methods the path has */
+    struct principal who;      /* the caller, from Authorization */
+    char ip[48];               /* client address, for the log */
     char *body;
-    size_t body_len;
+    size_t body_len, body_max;
     int body_too_large;
     const char *param_names[HTTP_PARAMS_MAX];
     char *params[HTTP_PARAMS_MAX]; /* {name} captures of the matched route, decoded */
@@ -81,6 +88,11 @@ int http_header_add(struct http_res *res, const char *name, const char *value);
 const char *http_query(struct http_req *req, const char *key);
 const char *http_header(struct http_req *req, const char *name);
 const char *http_param(struct http_req *req, const char *name);
+
+/* The body as a JSON object: 415 unless Content-Type is application/json, 400 invalid_json
+ * (with line and column) for bad JSON, a non-object, or duplicate keys. *out is owned by the
+ * caller. */
+int http_body_json(struct http_req *req, json_t **out, struct rp_err *err);
 
 /* lat= and lon= from the query (lat first only in URLs): finite, in range, else
  * RP_INVALID_COORDINATES naming the problem. */

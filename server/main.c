@@ -20,7 +20,9 @@
 #include "data/store.h"
 #include "geo/locate.h"
 #include "server/areas.h"
+#include "server/auth.h"
 #include "server/http.h"
+#include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/worker.h"
 
@@ -190,6 +192,8 @@ static int cmd_init(int argc, char **argv)
             rc = store_areas_count(s, counts, &err);
     }
     if (rc == RP_OK)
+        rc = store_seed(s, &err);
+    if (rc == RP_OK)
         printf("%s: schema version %d (%d migrations applied); areas: %lld provincias, %lld "
                "distritos, %lld corregimientos\n",
                db, store_schema_latest(), applied, (long long)counts[0], (long long)counts[1],
@@ -241,9 +245,88 @@ static int cmd_import_areas(int argc, char **argv)
         rc = geo_ctx_init(&gc, &err);
     if (rc == RP_OK)
         rc = areas_import(s, &gc, &o, stdout, &err);
+    if (rc == RP_OK)
+        rc = store_seed(s, &err); /* municipalities of new distritos */
     geo_ctx_fini(&gc);
     store_close(s);
     return rc == RP_OK ? 0 : fail("import-areas", &err);
+}
+
+/* ---- keys ---- */
+
+static int print_key(void *ctx, const struct store_key *k, struct rp_err *err)
+{
+    (void)ctx, (void)err;
+    printf("%-5lld %-12s %-13s %-12s %-20s %-20s %s\n", (long long)k->id, k->prefix, k->role,
+           k->entity[0] ? k->entity : "-", k->created_at, k->revoked_at[0] ? k->revoked_at : "-",
+           k->name);
+    return RP_OK;
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+    const char *db = "reporta.db", *role = NULL, *entity = NULL, *name = NULL;
+    const char *pos[2] = {0};
+    const struct flag flags[] = {
+        {"db", "REPORTA_DB", F_STR, &db, 0, 0, "database file"},
+        {"role", NULL, F_STR, &role, 0, 0, "create: admin, staff or tow_operator"},
+        {"entity", NULL, F_STR, &entity, 0, 0, "create: the entity a staff key acts for"},
+        {"name", NULL, F_STR, &name, 0, 0, "create: who or what holds the key"},
+        {0},
+    };
+    char key[AUTH_KEY_LEN + 1];
+    struct rp_err err = {0};
+    struct store *s = NULL;
+    int64_t id = 0;
+    int got, rc, applied;
+    char *end;
+
+    rc = parse("keys", argc, argv, flags, pos, 2, &got,
+               "create --role ROLE [--entity CODE] --name TEXT | list | revoke ID  [--db FILE]",
+               "Manages API keys. create prints the new key once, as the last word of its last\n"
+               "line: only its SHA-256 is stored, so it cannot be shown again. revoke takes\n"
+               "effect on the next request. Every change is written to the audit log.");
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (got < 1)
+        return usage_error("keys", "create, list or revoke is required");
+    if (strcmp(pos[0], "create") == 0) {
+        if (got != 1 || !role || !name)
+            return usage_error("keys", "create needs --role and --name");
+        if (auth_role_parse(role) < 0)
+            return usage_error("keys", "--role: '%s' is not admin, staff or tow_operator", role);
+    } else if (strcmp(pos[0], "revoke") == 0) {
+        if (got != 2)
+            return usage_error("keys", "revoke needs the key's ID");
+        errno = 0;
+        id = strtoll(pos[1], &end, 10);
+        if (end == pos[1] || *end || errno || id <= 0)
+            return usage_error("keys", "'%s' is not a key ID", pos[1]);
+    } else if (strcmp(pos[0], "list") != 0 || got != 1) {
+        return usage_error("keys", "unknown subcommand '%s'", pos[0]);
+    }
+    rc = store_open(db, &s, &err);
+    if (rc == RP_OK)
+        rc = store_migrate(s, &applied, &err);
+    if (rc == RP_OK && strcmp(pos[0], "create") == 0) {
+        rc = auth_key_create(s, &auth_cli, role, entity, name, key, &id, &err);
+        if (rc == RP_OK) {
+            printf("created key %lld: role %s%s%s, name %s\n", (long long)id, role,
+                   entity ? ", entity " : "", entity ? entity : "", name);
+            printf("store it now, it is not shown again: %s\n", key);
+        }
+    } else if (rc == RP_OK && strcmp(pos[0], "revoke") == 0) {
+        rc = auth_key_revoke(s, &auth_cli, id, &err);
+        if (rc == RP_OK)
+            printf("revoked key %lld\n", (long long)id);
+    } else if (rc == RP_OK) {
+        printf("%-5s %-12s %-13s %-12s %-20s %-20s %s\n", "id", "prefix", "role", "entity",
+               "created", "revoked", "name");
+        rc = store_keys_each(s, print_key, NULL, &err);
+    }
+    memset(key, 0, sizeof key);
+    store_close(s);
+    return rc == RP_OK ? 0 : fail("keys", &err);
 }
 
 /* ---- serve ---- */
@@ -312,6 +395,20 @@ static int cmd_serve(int argc, char **argv)
          "request body cap, bytes"},
         {"snap-m", "REPORTA_SNAP_M", F_DOUBLE, &app.cfg.snap_m, 0, GEO_SNAP_MAX_M,
          "snap distance for pins just outside every area, metres"},
+        {"max-conns", "REPORTA_MAX_CONNS", F_UINT, &app.cfg.conns_max, 1, 1000000,
+         "open connections, all clients"},
+        {"ip-conns", "REPORTA_IP_CONNS", F_UINT, &app.cfg.ip_conns, 0, 1000000,
+         "open connections per client address (0: no limit)"},
+        {"ip-read-rate", "REPORTA_IP_READ_RATE", F_UINT, &app.cfg.ip_read_rate, 0, 1000000,
+         "GET/HEAD requests/s per client address (0: no limit)"},
+        {"ip-write-rate", "REPORTA_IP_WRITE_RATE", F_UINT, &app.cfg.ip_write_rate, 0, 1000000,
+         "other requests/s per client address (0: no limit)"},
+        {"key-read-rate", "REPORTA_KEY_READ_RATE", F_UINT, &app.cfg.key_read_rate, 0, 1000000,
+         "GET/HEAD requests/s per API key (0: no limit)"},
+        {"key-write-rate", "REPORTA_KEY_WRITE_RATE", F_UINT, &app.cfg.key_write_rate, 0, 1000000,
+         "other requests/s per API key (0: no limit)"},
+        {"cors-origins", "REPORTA_CORS_ORIGINS", F_STR, &app.cfg.cors_origins, 0, 0,
+         "browser origins allowed to call the API, comma-separated, or *"},
         {0},
     };
     struct http_server *srv = NULL;
@@ -322,9 +419,22 @@ static int cmd_serve(int argc, char **argv)
     sigset_t set;
     int sig, got, rc;
 
-    app.cfg = (struct config){"reporta.db", "media", "127.0.0.1", NULL, 8311,
-                              ncpu > 0 ? (unsigned)ncpu : 1, APP_BODY_MAX_BYTES, APP_TIMEOUT_S,
-                              GEO_SNAP_DEFAULT_M};
+    app.cfg = (struct config){"reporta.db",
+                              "media",
+                              "127.0.0.1",
+                              NULL,
+                              8311,
+                              ncpu > 0 ? (unsigned)ncpu : 1,
+                              APP_BODY_MAX_BYTES,
+                              APP_TIMEOUT_S,
+                              GEO_SNAP_DEFAULT_M,
+                              APP_CONNECTIONS_MAX,
+                              APP_IP_CONNECTIONS,
+                              APP_IP_READ_RATE,
+                              APP_IP_WRITE_RATE,
+                              APP_KEY_READ_RATE,
+                              APP_KEY_WRITE_RATE,
+                              NULL};
     rc = parse("serve", argc, argv, flags, NULL, 0, &got,
                "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
                "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"
@@ -341,7 +451,9 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&app.workers_lock, NULL);
 
-    rc = serve_prepare(&app, &gc, &ix, &err);
+    app.limits = rl_create();
+    rc = app.limits ? serve_prepare(&app, &gc, &ix, &err)
+                    : rp_err_set(&err, RP_NO_MEMORY, "rate-limit table");
     app.areas = ix;
     if (rc == RP_OK && (h_health_prepare(&app) != RP_OK || h_areas_prepare(&app) != RP_OK))
         rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
@@ -350,6 +462,7 @@ static int cmd_serve(int argc, char **argv)
     if (rc != RP_OK) {
         free(app.health_ok);
         h_areas_release(&app);
+        rl_destroy(app.limits);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
         return fail("serve", &err);
@@ -367,6 +480,7 @@ static int cmd_serve(int argc, char **argv)
     worker_destroy_all(&app);
     free(app.health_ok);
     h_areas_release(&app);
+    rl_destroy(app.limits);
     geo_index_destroy(ix, &gc);
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);
@@ -385,6 +499,7 @@ static const struct {
     {"init", cmd_init, "create or migrate the database and import the default areas"},
     {"serve", cmd_serve, "run the HTTP API"},
     {"import-areas", cmd_import_areas, "import a boundary layer (GeoJSON or Shapefile)"},
+    {"keys", cmd_keys, "create, list and revoke API keys"},
 };
 
 int main(int argc, char **argv)

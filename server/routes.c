@@ -7,13 +7,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#define ANYONE AUTH_ANYONE
+#define ADMIN  AUTH_ADMIN
+
 /* clang-format off */
 static const struct route routes[] = {
-    /* methods     pattern                   handler         */
-    { HTTP_GET,    "/healthz",               h_health_get    },
-    { HTTP_GET,    "/api/v1/locate",         h_locate        },
-    { HTTP_GET,    "/api/v1/areas",          h_areas_list    },
-    { HTTP_GET,    "/api/v1/areas/{code}",   h_area_get      },
+    /* methods      pattern                   handler          roles   body cap */
+    { HTTP_GET,     "/healthz",               h_health_get,    ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/locate",         h_locate,        ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/areas",          h_areas_list,    ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/areas/{code}",   h_area_get,      ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/me",             h_me_get,        ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/keys",           h_keys_list,     ADMIN,  0 },
+    { HTTP_POST,    "/api/v1/keys",           h_keys_create,   ADMIN,  4096 },
+    { HTTP_DELETE,  "/api/v1/keys/{id}",      h_keys_revoke,   ADMIN,  0 },
+    { HTTP_GET,     "/api/v1/audit",          h_audit_list,    ADMIN,  0 },
 };
 /* clang-format on */
 
@@ -81,7 +89,8 @@ void routes_allow_header(unsigned methods, char *buf, size_t len)
         unsigned bit;
         const char *name;
     } names[] = {{HTTP_GET, "GET"},     {HTTP_GET, "HEAD"},     {HTTP_POST, "POST"},
-                 {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},  {HTTP_DELETE, "DELETE"}};
+                 {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},  {HTTP_DELETE, "DELETE"},
+                 {HTTP_OPTIONS, "OPTIONS"}};
     size_t n = 0;
 
     buf[0] = '\0';

@@ -2,6 +2,8 @@
  * server/routes.h - the one table that maps (method, path pattern) to a handler. Patterns are
  * literal segments and {name} captures, one segment each. The router answers 404 for a path
  * no row matches and 405 with Allow (built from the table) for a known path and wrong method.
+ * Each row also says which roles may call it (the one place authorization by role is decided;
+ * tests/it_authz.c walks this table) and how large a body it takes.
  * Read-only data; safe from every thread.
  */
 #ifndef ROUTES_H
@@ -17,6 +19,8 @@ struct route {
     unsigned methods; /* HTTP_GET | ...; HEAD is served wherever GET is */
     const char *pattern;
     route_fn handler;
+    unsigned roles;  /* enum auth_role bits that may call it; checked before the handler runs */
+    size_t body_max; /* request body cap, bytes; 0: --body-max */
 };
 
 /* The matching row, with captures stored in req; NULL when none. On NULL, *allowed holds
@@ -34,5 +38,10 @@ void h_areas_release(struct app *app);
 int h_locate(struct http_req *req, struct http_res *res);
 int h_areas_list(struct http_req *req, struct http_res *res);
 int h_area_get(struct http_req *req, struct http_res *res);
+int h_me_get(struct http_req *req, struct http_res *res);
+int h_keys_list(struct http_req *req, struct http_res *res);
+int h_keys_create(struct http_req *req, struct http_res *res);
+int h_keys_revoke(struct http_req *req, struct http_res *res);
+int h_audit_list(struct http_req *req, struct http_res *res);
 
 #endif

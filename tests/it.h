@@ -25,6 +25,10 @@ struct it_server {
     char dir[64], db[128], log[128];
 };
 
+/* Requests leave from this loopback address when set (the whole of 127/8 is local on Linux):
+ * how tests play two different clients. */
+static const char *it_from;
+
 struct it_reply {
     long status;
     char *body;
@@ -105,6 +109,10 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
     argv[n++] = "0";
     argv[n++] = "--media";
     argv[n++] = s->dir;
+    /* Tests send bursts from one address: no rate limits unless a test sets them (a later
+     * flag wins). */
+    argv[n++] = "--ip-read-rate=0";
+    argv[n++] = "--ip-write-rate=0";
     for (int i = 0; extra && extra[i] && n < 30; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
@@ -209,6 +217,8 @@ IT_FN int it_request(const struct it_server *s, const char *method, const char *
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, it_header_cb);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (it_from)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, it_from);
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_cleanup(c);
@@ -220,6 +230,25 @@ IT_FN int it_request(const struct it_server *s, const char *method, const char *
 IT_FN int it_get(const struct it_server *s, const char *path, struct it_reply *r)
 {
     return it_request(s, "GET", path, NULL, 0, NULL, r);
+}
+
+/* A request with a JSON body and optionally a key (Authorization: Bearer key). */
+IT_FN int it_send(const struct it_server *s, const char *method, const char *path,
+                  const char *key, const char *json, struct it_reply *r)
+{
+    struct curl_slist *h = NULL;
+    char auth[256];
+    int rc;
+
+    if (key) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+        h = curl_slist_append(h, auth);
+    }
+    if (json)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    rc = it_request(s, method, path, json, json ? strlen(json) : 0, h, r);
+    curl_slist_free_all(h);
+    return rc;
 }
 
 IT_FN json_t *it_json(const struct it_reply *r)

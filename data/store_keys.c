@@ -1,0 +1,190 @@
+/*
+ * data/store_keys.c - entities (existence only, for now), API keys and the append-only audit
+ * log. Keys are stored as SHA-256 hashes; the clear key never reaches this module.
+ */
+#include "data/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int store_entity_exists(struct store *s, const char *code, int *exists, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ENTITY_EXISTS, err);
+    int rc;
+
+    *exists = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *exists = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "entity", err);
+}
+
+int store_key_insert(struct store *s, const char *name, const char *role, const char *entity,
+                     const char *prefix, const unsigned char hash[STORE_HASH_LEN], int64_t *id,
+                     struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_KEY_INSERT, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    if (entity)
+        sqlite3_bind_text(st, 3, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, hash, STORE_HASH_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "no entity with code %s", entity);
+    if (rc == SQLITE_CONSTRAINT_CHECK)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "role %s is not valid here", role);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "insert key", err);
+    *id = sqlite3_last_insert_rowid(s->db);
+    return RP_OK;
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+static void key_row(sqlite3_stmt *st, struct store_key *k)
+{
+    k->id = sqlite3_column_int64(st, 0);
+    copy_col(k->name, sizeof k->name, st, 1);
+    copy_col(k->role, sizeof k->role, st, 2);
+    copy_col(k->entity, sizeof k->entity, st, 3);
+    copy_col(k->prefix, sizeof k->prefix, st, 4);
+    copy_col(k->created_at, sizeof k->created_at, st, 5);
+    copy_col(k->revoked_at, sizeof k->revoked_at, st, 6);
+}
+
+static int key_one(struct store *s, sqlite3_stmt *st, struct store_key *out, int *found,
+                   struct rp_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        key_row(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "key", err);
+}
+
+int store_key_by_hash(struct store *s, const unsigned char hash[STORE_HASH_LEN],
+                      struct store_key *out, int *found, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_KEY_BY_HASH, err);
+
+    *found = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
+    return key_one(s, st, out, found, err);
+}
+
+int store_key_get(struct store *s, int64_t id, struct store_key *out, int *found,
+                  struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_KEY_GET, err);
+
+    *found = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, id);
+    return key_one(s, st, out, found, err);
+}
+
+int store_key_revoke(struct store *s, int64_t id, int *changed, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_KEY_REVOKE, err);
+    int rc;
+
+    *changed = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "revoke key", err);
+    *changed = sqlite3_changes(s->db) == 1;
+    return RP_OK;
+}
+
+int store_keys_each(struct store *s, store_key_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_KEYS_EACH, err);
+    struct store_key k;
+    int rc, out = RP_OK;
+
+    if (!st)
+        return RP_STORAGE;
+    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        key_row(st, &k);
+        out = fn(ctx, &k, err);
+    }
+    if (out == RP_OK && rc != SQLITE_DONE)
+        out = store_sql_error(s, "list keys", err);
+    sqlite3_reset(st);
+    return out;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_ADD, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    bind_opt(st, 1, a->actor);
+    bind_opt(st, 2, a->actor_role);
+    bind_opt(st, 3, a->actor_entity);
+    bind_opt(st, 4, a->action);
+    bind_opt(st, 5, a->target);
+    bind_opt(st, 6, a->before);
+    bind_opt(st, 7, a->after);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "audit", err);
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+int store_audit_each(struct store *s, const char *target, int64_t before_id, int limit,
+                     store_audit_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_EACH, err);
+    int rc, out = RP_OK;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, before_id);
+    bind_opt(st, 2, target);
+    sqlite3_bind_int(st, 3, limit);
+    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_audit a = {sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
+                                col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8)};
+        out = fn(ctx, &a, err);
+    }
+    if (out == RP_OK && rc != SQLITE_DONE)
+        out = store_sql_error(s, "audit log", err);
+    sqlite3_reset(st);
+    return out;
+}
