@@ -84,6 +84,53 @@ IT_FN int it_run(char *const argv[], char *err_out, size_t err_len)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs `reporta ARGS...`; its stdout into out. Returns the exit code. */
+IT_FN int it_run_out(char *const argv[], char *out, size_t out_len)
+{
+    char path[] = "/tmp/reporta-it-out-XXXXXX";
+    int fd = mkstemp(path), status = -1;
+    pid_t pid;
+    ssize_t n;
+
+    if (fd < 0)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        dup2(fd, 1);
+        execv(it_bin(), argv);
+        _exit(127);
+    }
+    waitpid(pid, &status, 0);
+    n = pread(fd, out, out_len - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* `reporta keys create` on s's database; the key (the last word of the last line) into key.
+ * entity may be NULL. Returns 0 on success. */
+IT_FN int it_key_create(const struct it_server *s, const char *role, const char *entity,
+                        const char *name, char *key, size_t key_len)
+{
+    char out[4096], *last;
+    char *argv[] = {(char *)it_bin(), "keys", "create", "--db", (char *)s->db, "--role",
+                    (char *)role, "--name", (char *)name, entity ? "--entity" : NULL,
+                    (char *)entity, NULL};
+    size_t n;
+
+    if (it_run_out(argv, out, sizeof out) != 0)
+        return -1;
+    n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+        out[--n] = '\0';
+    last = strrchr(out, ' ');
+    if (!last || strlen(last + 1) >= key_len)
+        return -1;
+    strcpy(key, last + 1);
+    return 0;
+}
+
 /* Starts `reporta serve` on a copy of src_db (NULL: an empty, never-initialised path). */
 IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
 {
