@@ -273,6 +273,23 @@ static int too_many(struct http_res *res, unsigned wait, const char *who)
                       who, wait);
 }
 
+static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+/* The path plus its decoded query arguments: about the length of the request target. */
+static size_t target_len(struct http_req *req)
+{
+    size_t n = strlen(req->path);
+
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg_len, &n);
+    return n;
+}
+
 /* Everything decided from the request line and headers: route, body cap, rate limits, who is
  * calling and whether they may. RP_OK, or the error to answer with at once. */
 static int admit(struct http_req *req, struct http_res *res)
@@ -282,7 +299,7 @@ static int admit(struct http_req *req, struct http_res *res)
     unsigned wait;
     int rc;
 
-    if (strlen(req->path) > APP_URL_MAX_BYTES)
+    if (target_len(req) > APP_URL_MAX_BYTES)
         return rp_err_set(&res->err, RP_URI_TOO_LONG, "the path is over %d bytes",
                           APP_URL_MAX_BYTES);
     req->route = routes_match(req, &req->allowed);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -378,6 +379,21 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     return RP_OK;
 }
 
+/* Every connection is a descriptor: lift the soft limit toward the hard one, so --max-conns
+ * is not cut short by a default of 1024. */
+static void raise_fd_limit(unsigned conns)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)conns + 64;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        rp_warn("serve: only %lu descriptors for --max-conns %u", (unsigned long)rl.rlim_cur,
+                conns);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct app app = {0};
@@ -450,6 +466,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&app.workers_lock, NULL);
+    raise_fd_limit(app.cfg.conns_max);
 
     app.limits = rl_create();
     rc = app.limits ? serve_prepare(&app, &gc, &ix, &err)

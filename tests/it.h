@@ -243,12 +243,13 @@ IT_FN int it_request(const struct it_server *s, const char *method, const char *
                       const char *body, size_t body_len, struct curl_slist *headers,
                       struct it_reply *r)
 {
-    char url[2048];
+    size_t ulen = strlen(path) + 64;
+    char *url = malloc(ulen);
     CURL *c = curl_easy_init();
     CURLcode cc;
 
     memset(r, 0, sizeof *r);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", s->port, path);
+    snprintf(url, ulen, "http://127.0.0.1:%u%s", s->port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "HEAD") == 0)
@@ -269,6 +270,7 @@ IT_FN int it_request(const struct it_server *s, const char *method, const char *
     cc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_easy_cleanup(c);
+    free(url);
     if (!r->body)
         r->body = calloc(1, 1);
     return cc == CURLE_OK ? 0 : -1;
