@@ -21,8 +21,10 @@ struct bucket {
     uint8_t key[RL_KEY_MAX];
 };
 
+/* A spin lock: the critical section is a few arithmetic operations, and every request from one
+ * address (a load test, a NAT) hits the same shard, where a sleeping mutex costs syscalls. */
 struct shard {
-    pthread_mutex_t lock;
+    pthread_spinlock_t lock;
     struct bucket slot[RL_SHARD_SLOTS];
 };
 
@@ -43,7 +45,7 @@ struct rl_table *rl_create(void)
     struct rl_table *t = calloc(1, sizeof *t);
 
     for (int i = 0; t && i < RL_SHARDS; i++)
-        pthread_mutex_init(&t->shard[i].lock, NULL);
+        pthread_spin_init(&t->shard[i].lock, PTHREAD_PROCESS_PRIVATE);
     return t;
 }
 
@@ -52,7 +54,7 @@ void rl_destroy(struct rl_table *t)
     if (!t)
         return;
     for (int i = 0; i < RL_SHARDS; i++)
-        pthread_mutex_destroy(&t->shard[i].lock);
+        pthread_spin_destroy(&t->shard[i].lock);
     free(t);
 }
 
@@ -91,7 +93,7 @@ unsigned rl_take(struct rl_table *t, const void *key, size_t len, double rate, d
         now_us = 1;
     h = hash(key, len);
     sh = &t->shard[h % RL_SHARDS];
-    pthread_mutex_lock(&sh->lock);
+    pthread_spin_lock(&sh->lock);
     b = find(sh, h / RL_SHARDS, key, len);
     if (b->last_us == 0)
         b->tokens = burst;
@@ -102,6 +104,6 @@ unsigned rl_take(struct rl_table *t, const void *key, size_t len, double rate, d
         b->tokens -= 1;
     else
         wait = (unsigned)ceil((1 - b->tokens) / rate);
-    pthread_mutex_unlock(&sh->lock);
+    pthread_spin_unlock(&sh->lock);
     return wait;
 }
