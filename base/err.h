@@ -24,6 +24,7 @@
     X(NOT_FOUND,              404, "not_found")            \
     X(METHOD_NOT_ALLOWED,     405, "method_not_allowed")   \
     X(CONFLICT,               409, "conflict")             \
+    X(INVALID_TRANSITION,     409, "invalid_transition")   \
     X(TOO_LARGE,              413, "payload_too_large")    \
     X(URI_TOO_LONG,           414, "uri_too_long")         \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type") \

@@ -17,6 +17,32 @@
 #define KEY_COLUMNS \
     "id, name, role, coalesce(entity_code, ''), prefix, created_at, coalesce(revoked_at, '')"
 
+#define SERVICE_COLUMNS \
+    "code, name_es, name_en, grp, sla_hours, dup_radius_m, coalesce(attributes, ''), active"
+#define ENTITY_COLUMNS "code, name, kind, coalesce(area_code, ''), active"
+#define RULE_COLUMNS \
+    "id, service_code, coalesce(area_code, ''), coalesce(entity_code, ''), to_municipality," \
+    " priority, coalesce(sla_hours, 0), coalesce(note, '')"
+#define NOW_UTC "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define OPEN_STATUSES "('received', 'assigned', 'in_progress')"
+#define REPORT_COLUMNS \
+    "r.id, r.case_no, r.service_code, r.status, r.lat, r.lon, coalesce(r.corregimiento_code, '')," \
+    " coalesce(r.distrito_code, ''), coalesce(r.provincia_code, ''), coalesce(r.snapped_m, 0)," \
+    " r.location_source, coalesce(r.address, ''), coalesce(r.description, '')," \
+    " coalesce(r.attributes, ''), coalesce(r.reporter_name, ''), coalesce(r.reporter_email, '')," \
+    " coalesce(r.reporter_phone, ''), coalesce(r.device_id, ''), r.entity_code," \
+    " coalesce(r.rule_id, 0), coalesce(r.duplicate_of, 0), r.confirmations," \
+    " (r.status IN " OPEN_STATUSES " AND r.due_at < " NOW_UTC "), r.created_at, r.updated_at," \
+    " r.due_at, coalesce(r.closed_at, '')"
+/* The filters of GET /api/v1/reports, each off when its parameter is NULL. */
+#define REPORT_FILTERS \
+    " (?1 IS NULL OR instr(?1, ',' || r.status || ',') > 0)" \
+    " AND (?2 IS NULL OR r.service_code = ?2) AND (?3 IS NULL OR r.entity_code = ?3)" \
+    " AND (?4 IS NULL OR ?4 IN (r.corregimiento_code, r.distrito_code, r.provincia_code))" \
+    " AND (?5 IS NULL OR r.created_at >= ?5) AND (?6 IS NULL OR r.created_at < ?6)" \
+    " AND (?7 = 0 OR (r.status IN " OPEN_STATUSES " AND r.due_at < " NOW_UTC "))" \
+    " AND (?8 = 0 OR r.id < ?8) AND (?9 IS NULL OR instr(?9, ',' || r.case_no || ',') > 0)"
+
 /* clang-format off */
 static const char *const sql_text[SQL__COUNT] = {
     [SQL_PING]               = "SELECT 1",
@@ -45,6 +71,79 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_AUDIT_EACH]         = "SELECT id, at, actor, actor_role, actor_entity, action, target, before,"
                                " after FROM audit_log WHERE (?1 = 0 OR id < ?1)"
                                " AND (?2 IS NULL OR target = ?2) ORDER BY id DESC LIMIT ?3",
+    [SQL_SERVICE_GET]        = "SELECT " SERVICE_COLUMNS " FROM services WHERE code = ?1",
+    [SQL_SERVICES_EACH]      = "SELECT " SERVICE_COLUMNS " FROM services ORDER BY grp, code",
+    [SQL_SERVICE_PUT]        = "INSERT INTO services (code, name_es, name_en, grp, sla_hours,"
+                               " dup_radius_m, attributes, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                               " nullif(?7, ''), ?8) ON CONFLICT (code) DO UPDATE SET"
+                               " name_es = ?2, name_en = ?3, grp = ?4, sla_hours = ?5,"
+                               " dup_radius_m = ?6, attributes = nullif(?7, ''), active = ?8",
+    [SQL_ENTITY_GET]         = "SELECT " ENTITY_COLUMNS " FROM entities WHERE code = ?1",
+    [SQL_ENTITIES_EACH]      = "SELECT " ENTITY_COLUMNS " FROM entities ORDER BY kind, code",
+    [SQL_ENTITY_PUT]         = "INSERT INTO entities (code, name, kind, area_code, active)"
+                               " VALUES (?1, ?2, ?3, nullif(?4, ''), ?5) ON CONFLICT (code) DO"
+                               " UPDATE SET name = ?2, kind = ?3, area_code = nullif(?4, ''),"
+                               " active = ?5",
+    [SQL_RULES_FOR]          = "SELECT " RULE_COLUMNS " FROM routing_rules WHERE service_code = ?1"
+                               " AND (area_code IS NULL OR area_code IN (?2, ?3, ?4))"
+                               " ORDER BY CASE area_code WHEN ?2 THEN 0 WHEN ?3 THEN 1"
+                               " WHEN ?4 THEN 2 ELSE 3 END, priority DESC, id",
+    [SQL_RULES_EACH]         = "SELECT " RULE_COLUMNS " FROM routing_rules ORDER BY service_code, id",
+    [SQL_RULE_GET]           = "SELECT " RULE_COLUMNS " FROM routing_rules WHERE id = ?1",
+    [SQL_RULE_INSERT]        = "INSERT INTO routing_rules (service_code, area_code, entity_code,"
+                               " to_municipality, priority, sla_hours, note) VALUES (?1,"
+                               " nullif(?2, ''), nullif(?3, ''), ?4, ?5, nullif(?6, 0), nullif(?7, ''))",
+    [SQL_RULE_UPDATE]        = "UPDATE routing_rules SET service_code = ?1, area_code = nullif(?2, ''),"
+                               " entity_code = nullif(?3, ''), to_municipality = ?4, priority = ?5,"
+                               " sla_hours = nullif(?6, 0), note = nullif(?7, '') WHERE id = ?8",
+    [SQL_RULE_DELETE]        = "DELETE FROM routing_rules WHERE id = ?1",
+    [SQL_RULES_NATIONAL]     = "SELECT count(*) FROM routing_rules WHERE service_code = ?1"
+                               " AND area_code IS NULL AND entity_code IS NOT NULL",
+    [SQL_IDEM_GET]           = "SELECT i.body_hash, i.report_id, i.token FROM idempotency_keys i"
+                               " WHERE i.key = ?1",
+    [SQL_IDEM_PUT]           = "INSERT INTO idempotency_keys (key, body_hash, report_id, token,"
+                               " created_at) VALUES (?1, ?2, ?3, ?4, " NOW_UTC ")",
+    [SQL_CASE_NEXT]          = "INSERT INTO case_counters (year, last) VALUES (?1, 1)"
+                               " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+    [SQL_REPORT_INSERT]      = "INSERT INTO reports (case_no, token_hash, service_code, status, lat,"
+                               " lon, corregimiento_code, distrito_code, provincia_code, snapped_m,"
+                               " location_source, address, description, attributes, reporter_name,"
+                               " reporter_email, reporter_phone, device_id, entity_code, rule_id,"
+                               " created_at, updated_at, due_at, geom) VALUES (?1, ?2, ?3,"
+                               " 'received', ?4, ?5, nullif(?6, ''), nullif(?7, ''), nullif(?8, ''),"
+                               " nullif(?9, 0), ?10, nullif(?11, ''), nullif(?12, ''),"
+                               " nullif(?13, ''), nullif(?14, ''), nullif(?15, ''), nullif(?16, ''),"
+                               " nullif(?17, ''), ?18, nullif(?19, 0), " NOW_UTC ", " NOW_UTC ","
+                               " strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+' || ?20 || ' hours'),"
+                               " MakePoint(?5, ?4, 4326))",
+    [SQL_REPORT_GET]         = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.case_no = ?1",
+    [SQL_REPORT_BY_ID]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id = ?1",
+    [SQL_REPORT_BY_TOKEN]    = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.token_hash = ?1",
+    [SQL_REPORTS_QUERY]      = "SELECT " REPORT_COLUMNS " FROM reports r WHERE" REPORT_FILTERS
+                               " ORDER BY r.id DESC LIMIT ?10",
+    [SQL_REPORTS_QUERY_BBOX] = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
+                               " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?11"
+                               " AND xmin <= ?13 AND ymax >= ?12 AND ymin <= ?14) AND" REPORT_FILTERS
+                               " ORDER BY r.id DESC LIMIT ?10",
+    [SQL_REPORTS_NEAR]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
+                               " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?2"
+                               " AND xmin <= ?4 AND ymax >= ?3 AND ymin <= ?5)"
+                               " AND r.service_code = ?1 AND r.status IN " OPEN_STATUSES
+                               " AND r.created_at >= ?6 ORDER BY r.id DESC LIMIT 50",
+    [SQL_REPORT_SET_STATUS]  = "UPDATE reports SET status = ?3, updated_at = " NOW_UTC ","
+                               " closed_at = CASE WHEN ?4 THEN coalesce(closed_at, " NOW_UTC ") ELSE NULL END,"
+                               " duplicate_of = nullif(?5, 0) WHERE id = ?1 AND status = ?2",
+    [SQL_REPORT_SET_ENTITY]  = "UPDATE reports SET entity_code = ?2, status = ?3, rule_id = NULL,"
+                               " updated_at = " NOW_UTC " WHERE id = ?1",
+    [SQL_HISTORY_ADD]        = "INSERT INTO report_history (report_id, at, kind, actor, actor_role,"
+                               " actor_entity, from_value, to_value, note) VALUES (?1,"
+                               " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQL_HISTORY_EACH]       = "SELECT id, at, kind, actor, actor_role, actor_entity, from_value,"
+                               " to_value, note FROM report_history WHERE report_id = ?1 ORDER BY id",
+    [SQL_CONFIRM_ADD]        = "INSERT OR IGNORE INTO confirmations (report_id, device_id, at)"
+                               " VALUES (?1, ?2, " NOW_UTC ")",
+    [SQL_CONFIRM_COUNT]      = "UPDATE reports SET confirmations = confirmations + 1,"
+                               " updated_at = " NOW_UTC " WHERE id = ?1",
 };
 /* clang-format on */
 

@@ -136,4 +136,172 @@ typedef int (*store_audit_fn)(void *ctx, const struct store_audit *a, struct rp_
 int store_audit_each(struct store *s, const char *target, int64_t before_id, int limit,
                      store_audit_fn fn, void *ctx, struct rp_err *err);
 
+/* ---- group commit (store_writer.c) ----
+ * One thread owns a write connection. Callers hand it a job and wait; it runs every job queued
+ * meanwhile in one transaction (each job in a savepoint, so a failing job is undone alone) and
+ * commits once: one fsync for the whole batch, instead of one per request. */
+
+struct store_writer;
+typedef int (*store_job_fn)(struct store *s, void *arg, struct rp_err *err);
+
+int store_writer_start(const char *path, struct store_writer **out, struct rp_err *err);
+/* Runs the jobs still queued, then stops the thread and closes its connection. NULL-safe. */
+void store_writer_stop(struct store_writer *w);
+/* Runs fn(writer's store, arg) inside the shared transaction and returns after the commit:
+ * RP_OK means durable. The job's own error, or the commit's, otherwise. Thread-safe. */
+int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err);
+/* Batches committed and jobs run so far (for logs and benchmarks). */
+void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *jobs);
+
+/* ---- catalogue: services, entities, routing rules (store_catalogue.c) ---- */
+
+#define STORE_TEXT_MAX 256
+
+struct store_service {
+    char code[STORE_CODE_MAX];
+    char name_es[STORE_NAME_MAX], name_en[STORE_NAME_MAX], group[STORE_CODE_MAX];
+    int sla_hours;
+    double dup_radius_m;
+    char attributes[4096]; /* Open311 attribute definitions, JSON array text; "" when none */
+    int active;
+};
+int store_service_get(struct store *s, const char *code, struct store_service *out, int *found,
+                      struct rp_err *err);
+typedef int (*store_service_fn)(void *ctx, const struct store_service *sv, struct rp_err *err);
+int store_services_each(struct store *s, store_service_fn fn, void *ctx, struct rp_err *err);
+/* Insert or replace by code. */
+int store_service_put(struct store *s, const struct store_service *sv, struct rp_err *err);
+
+struct store_entity {
+    char code[STORE_CODE_MAX];
+    char name[STORE_NAME_MAX];
+    char kind[16];                  /* national, utility, municipality */
+    char area_code[STORE_CODE_MAX]; /* "" when none */
+    int active;
+};
+int store_entity_get(struct store *s, const char *code, struct store_entity *out, int *found,
+                     struct rp_err *err);
+typedef int (*store_entity_fn)(void *ctx, const struct store_entity *e, struct rp_err *err);
+int store_entities_each(struct store *s, store_entity_fn fn, void *ctx, struct rp_err *err);
+int store_entity_put(struct store *s, const struct store_entity *e, struct rp_err *err);
+
+struct store_rule {
+    int64_t id;
+    char service_code[STORE_CODE_MAX];
+    char area_code[STORE_CODE_MAX];   /* "" = national */
+    char entity_code[STORE_CODE_MAX]; /* "" when to_municipality */
+    int to_municipality;
+    int priority;
+    int sla_hours; /* 0: the service's */
+    char note[STORE_TEXT_MAX];
+};
+typedef int (*store_rule_fn)(void *ctx, const struct store_rule *r, struct rp_err *err);
+/* The rules of service that apply at a point covered by areas[] (corregimiento, distrito,
+ * provincia codes; NULL where a level does not cover it), most specific first, then by
+ * priority (higher first), then id. National rules come last. */
+int store_rules_for(struct store *s, const char *service, const char *const areas[3],
+                    store_rule_fn fn, void *ctx, struct rp_err *err);
+int store_rules_each(struct store *s, store_rule_fn fn, void *ctx, struct rp_err *err);
+int store_rule_get(struct store *s, int64_t id, struct store_rule *out, int *found,
+                   struct rp_err *err);
+/* id 0: insert (*id receives the new one); else update. */
+int store_rule_put(struct store *s, struct store_rule *r, struct rp_err *err);
+/* Rules of service that are national with a fixed entity: the fallback every service needs. */
+int store_rules_national(struct store *s, const char *service, int *n, struct rp_err *err);
+int store_rule_delete(struct store *s, int64_t id, int *deleted, struct rp_err *err);
+
+/* ---- reports (store_reports.c) ---- */
+
+#define STORE_CASE_MAX 16 /* "2026-000123" */
+#define STORE_DESC_MAX 4001
+
+struct store_report {
+    int64_t id;
+    char case_no[STORE_CASE_MAX];
+    char service_code[STORE_CODE_MAX];
+    char status[16];
+    double lat, lon;
+    char area[3][STORE_CODE_MAX]; /* corregimiento, distrito, provincia; "" = not covered */
+    double snapped_m;             /* 0: inside */
+    char location_source[16];
+    char address[STORE_TEXT_MAX];
+    char description[STORE_DESC_MAX];
+    char attributes[2048]; /* JSON object text; "" when none */
+    char reporter_name[STORE_NAME_MAX], reporter_email[STORE_NAME_MAX];
+    char reporter_phone[64], device_id[STORE_NAME_MAX];
+    char entity_code[STORE_CODE_MAX];
+    int64_t rule_id, duplicate_of; /* 0: none */
+    int confirmations;
+    int overdue;
+    char created_at[STORE_TIME_MAX], updated_at[STORE_TIME_MAX], due_at[STORE_TIME_MAX];
+    char closed_at[STORE_TIME_MAX];
+};
+
+struct store_report_new {
+    const struct store_report *r; /* service_code, lat/lon, area, snapped_m, location_source,
+                                     address, description, attributes, reporter_*, device_id,
+                                     entity_code, rule_id */
+    int sla_hours;
+    unsigned char token_hash[STORE_HASH_LEN];
+    const char *token;            /* kept with the idempotency key only, for a replay */
+    const char *idempotency_key;  /* NULL: none */
+    unsigned char body_hash[STORE_HASH_LEN];
+    const char *actor, *actor_role, *actor_entity;
+};
+
+/* Inside the caller's transaction: numbers the case (YYYY-NNNNNN, Panama's year), inserts it
+ * and its 'created' history row, and records the idempotency key. With a key seen before:
+ * the same body -> *replayed = 1, out_id and token (the one first issued, up to 64 bytes) of
+ * that case; a different body -> RP_INVALID_DATA. */
+int store_report_insert(struct store *s, const struct store_report_new *n, int64_t *out_id,
+                        int *replayed, char token[64], struct rp_err *err);
+
+/* By case number ("2026-000123") or by the reporter's token hash. */
+int store_report_get(struct store *s, const char *case_no, struct store_report *out,
+                     int *found, struct rp_err *err);
+int store_report_by_id(struct store *s, int64_t id, struct store_report *out, int *found,
+                       struct rp_err *err);
+int store_report_by_token(struct store *s, const unsigned char hash[STORE_HASH_LEN],
+                          struct store_report *out, int *found, struct rp_err *err);
+
+struct store_report_query {
+    int has_bbox;
+    double bbox[4];          /* min lon, min lat, max lon, max lat */
+    const char *statuses;    /* ",received,assigned," or NULL */
+    const char *service, *entity, *area, *since, *until; /* NULL: any */
+    int overdue;             /* 1: open and past due only */
+    int64_t before_id;       /* keyset cursor: ids below it; 0 from the newest */
+    const char *case_nos;    /* ",2026-000001,2026-000002," or NULL */
+    int limit;
+};
+typedef int (*store_report_fn)(void *ctx, const struct store_report *r, struct rp_err *err);
+/* Newest first (by id). With a bbox the R*Tree of reports.geom answers. */
+int store_reports_query(struct store *s, const struct store_report_query *q,
+                        store_report_fn fn, void *ctx, struct rp_err *err);
+/* Open cases of service created since `since`, inside the box around a point (candidates for
+ * possible duplicates; the caller measures the exact distance). */
+int store_reports_near(struct store *s, const char *service, const double bbox[4],
+                       const char *since, store_report_fn fn, void *ctx, struct rp_err *err);
+
+/* Sets status (and closed_at when it closes, duplicate_of for duplicates) if the case is still
+ * in status `from`; *changed = 0 otherwise (someone else moved it). */
+int store_report_set_status(struct store *s, int64_t id, const char *from, const char *to,
+                            int closes, int64_t duplicate_of, int *changed, struct rp_err *err);
+int store_report_set_entity(struct store *s, int64_t id, const char *entity, const char *status,
+                            struct rp_err *err);
+
+struct store_history {
+    int64_t id;
+    const char *at, *kind, *actor, *actor_role, *actor_entity, *from, *to, *note;
+};
+int store_history_add(struct store *s, int64_t report_id, const struct store_history *h,
+                      struct rp_err *err);
+typedef int (*store_history_fn)(void *ctx, const struct store_history *h, struct rp_err *err);
+int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, void *ctx,
+                       struct rp_err *err);
+
+/* One confirmation per device (device_id NULL: always counted). *added = 0 for a repeat. */
+int store_report_confirm(struct store *s, int64_t report_id, const char *device_id, int *added,
+                         struct rp_err *err);
+
 #endif

@@ -53,6 +53,7 @@ struct app {
     const struct geo_index *areas; /* frozen before the daemon starts */
     atomic_long inflight;          /* requests begun and not yet completed */
     struct rl_table *limits;       /* rate-limit buckets; thread-safe */
+    struct store_writer *writer;   /* group commit of new reports; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

@@ -37,7 +37,7 @@ int auth_role_parse(const char *name)
     return -1;
 }
 
-static int sha256(const char *data, size_t len, unsigned char out[STORE_HASH_LEN])
+int auth_sha256(const char *data, size_t len, unsigned char out[STORE_HASH_LEN])
 {
     unsigned int n = 0;
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == STORE_HASH_LEN;
@@ -65,7 +65,7 @@ int auth_identify_key(struct store *s, const char *key, struct principal *out,
     out->role = AUTH_ANONYMOUS;
     if (!key_shape_ok(key))
         return rp_err_set(err, RP_UNAUTHORIZED, "the API key is not valid");
-    if (!sha256(key, strlen(key), hash))
+    if (!auth_sha256(key, strlen(key), hash))
         return rp_err_set(err, RP_INTERNAL, "sha256");
     rc = store_key_by_hash(s, hash, &k, &found, err);
     if (rc != RP_OK)
@@ -136,29 +136,43 @@ int auth_audit(struct store *s, const struct principal *actor, const char *actio
     return rc;
 }
 
-static int key_generate(char key[AUTH_KEY_LEN + 1], unsigned char hash[STORE_HASH_LEN],
-                        struct rp_err *err)
+int auth_secret_new(const char *prefix, char out[AUTH_SECRET_MAX],
+                    unsigned char hash[STORE_HASH_LEN], struct rp_err *err)
 {
     unsigned char raw[AUTH_KEY_BYTES];
     unsigned char b64[4 * ((AUTH_KEY_BYTES + 2) / 3) + 1];
-    size_t p = sizeof AUTH_KEY_PREFIX - 1;
+    size_t p = strlen(prefix);
     int n;
 
+    if (p > 8)
+        return rp_err_set(err, RP_INTERNAL, "secret prefix too long");
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
         return rp_err_set(err, RP_INTERNAL, "getrandom failed");
     n = EVP_EncodeBlock(b64, raw, (int)sizeof raw); /* standard alphabet, padded */
+    memset(raw, 0, sizeof raw);
     while (n > 0 && b64[n - 1] == '=')
         n--;
-    if ((size_t)n != AUTH_KEY_LEN - p)
-        return rp_err_set(err, RP_INTERNAL, "key encoding");
-    memcpy(key, AUTH_KEY_PREFIX, p);
+    memcpy(out, prefix, p);
     for (int i = 0; i < n; i++) /* to the URL-safe alphabet (RFC 4648 section 5) */
-        key[p + (size_t)i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
-    key[AUTH_KEY_LEN] = '\0';
-    memset(raw, 0, sizeof raw);
-    if (!sha256(key, AUTH_KEY_LEN, hash))
+        out[p + (size_t)i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    out[p + (size_t)n] = '\0';
+    if (!auth_sha256(out, p + (size_t)n, hash))
         return rp_err_set(err, RP_INTERNAL, "sha256");
     return RP_OK;
+}
+
+static int key_generate(char key[AUTH_KEY_LEN + 1], unsigned char hash[STORE_HASH_LEN],
+                        struct rp_err *err)
+{
+    char secret[AUTH_SECRET_MAX];
+    int rc = auth_secret_new(AUTH_KEY_PREFIX, secret, hash, err);
+
+    if (rc == RP_OK && strlen(secret) != AUTH_KEY_LEN)
+        rc = rp_err_set(err, RP_INTERNAL, "key encoding");
+    if (rc == RP_OK)
+        memcpy(key, secret, AUTH_KEY_LEN + 1);
+    memset(secret, 0, sizeof secret);
+    return rc;
 }
 
 int auth_key_create(struct store *s, const struct principal *actor, const char *role,

@@ -34,6 +34,13 @@ struct principal {
     char name[STORE_NAME_MAX];
 };
 
+/* A new secret: prefix + base64url of 32 random bytes (prefix up to 8 characters), and its
+ * SHA-256. Keys and reporters' case tokens are made this way. */
+#define AUTH_SECRET_MAX 56
+int auth_secret_new(const char *prefix, char out[AUTH_SECRET_MAX],
+                    unsigned char hash[STORE_HASH_LEN], struct rp_err *err);
+int auth_sha256(const char *data, size_t len, unsigned char out[STORE_HASH_LEN]);
+
 /* The command line acting as administrator (reporta keys ...). */
 extern const struct principal auth_cli;
 

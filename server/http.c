@@ -518,6 +518,56 @@ int http_body_json(struct http_req *req, json_t **out, struct rp_err *err)
     return RP_OK;
 }
 
+int http_content_type_is(struct http_req *req, const char *type)
+{
+    const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = strlen(type);
+
+    return ct && strncasecmp(ct, type, n) == 0 && (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+}
+
+struct form_ctx {
+    http_form_fn fn;
+    void *ctx;
+    int rc;
+};
+
+static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *filename, const char *content_type,
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
+{
+    struct form_ctx *f = cls;
+
+    (void)kind, (void)transfer_encoding;
+    f->rc = f->fn(f->ctx, key, filename, content_type, data, size, off);
+    return f->rc == RP_OK ? MHD_YES : MHD_NO;
+}
+
+int http_body_form(struct http_req *req, http_form_fn fn, void *ctx, struct rp_err *err)
+{
+    struct form_ctx f = {fn, ctx, RP_OK};
+    struct MHD_PostProcessor *pp;
+    enum MHD_Result ok;
+
+    if (!http_content_type_is(req, "application/x-www-form-urlencoded") &&
+        !http_content_type_is(req, "multipart/form-data"))
+        return rp_err_set(err, RP_UNSUPPORTED_MEDIA_TYPE,
+                          "send the body as application/x-www-form-urlencoded or "
+                          "multipart/form-data");
+    pp = MHD_create_post_processor(req->conn, 16 * 1024, form_iter, &f);
+    if (!pp)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "the form's Content-Type has no boundary");
+    ok = req->body_len ? MHD_post_process(pp, req->body, req->body_len) : MHD_YES;
+    if (MHD_destroy_post_processor(pp) != MHD_YES && ok == MHD_YES && f.rc == RP_OK)
+        ok = MHD_NO;
+    if (f.rc != RP_OK)
+        return f.rc;
+    if (ok != MHD_YES)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "the form body could not be parsed");
+    return RP_OK;
+}
+
 static int parse_double(const char *s, double *out)
 {
     char *end;

@@ -94,6 +94,17 @@ const char *http_param(struct http_req *req, const char *name);
  * caller. */
 int http_body_json(struct http_req *req, json_t **out, struct rp_err *err);
 
+/* The body as form fields (application/x-www-form-urlencoded or multipart/form-data), parsed
+ * by libmicrohttpd's post processor: fn(ctx, name, filename (NULL for plain fields),
+ * content_type, data, size, offset) per chunk of each field. RP_UNSUPPORTED_MEDIA_TYPE for any
+ * other Content-Type. */
+typedef int (*http_form_fn)(void *ctx, const char *name, const char *filename,
+                            const char *content_type, const char *data, size_t size,
+                            uint64_t offset);
+int http_body_form(struct http_req *req, http_form_fn fn, void *ctx, struct rp_err *err);
+/* 1 when the request's Content-Type starts with type (case-insensitive). */
+int http_content_type_is(struct http_req *req, const char *type);
+
 /* lat= and lon= from the query (lat first only in URLs): finite, in range, else
  * RP_INVALID_COORDINATES naming the problem. */
 int http_query_lonlat(struct http_req *req, double *lon, double *lat, struct rp_err *err);

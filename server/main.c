@@ -475,10 +475,13 @@ static int cmd_serve(int argc, char **argv)
     if (rc == RP_OK && (h_health_prepare(&app) != RP_OK || h_areas_prepare(&app) != RP_OK))
         rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
     if (rc == RP_OK)
+        rc = store_writer_start(app.cfg.db, &app.writer, &err);
+    if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
         free(app.health_ok);
         h_areas_release(&app);
+        store_writer_stop(app.writer);
         rl_destroy(app.limits);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
@@ -494,6 +497,13 @@ static int cmd_serve(int argc, char **argv)
         sig = SIGTERM;
     rp_info("serve: %s received, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv, APP_SHUTDOWN_GRACE_S);
+    {
+        uint64_t commits = 0, jobs = 0;
+        store_writer_stats(app.writer, &commits, &jobs);
+        rp_info("serve: %llu reports written in %llu commits", (unsigned long long)jobs,
+                (unsigned long long)commits);
+    }
+    store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
     worker_destroy_all(&app);
     free(app.health_ok);
     h_areas_release(&app);

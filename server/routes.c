@@ -9,6 +9,7 @@
 
 #define ANYONE AUTH_ANYONE
 #define ADMIN  AUTH_ADMIN
+#define STAFF  (AUTH_STAFF | AUTH_ADMIN) /* and, per case, only its own entity's */
 
 /* clang-format off */
 static const struct route routes[] = {
@@ -22,6 +23,24 @@ static const struct route routes[] = {
     { HTTP_POST,    "/api/v1/keys",           h_keys_create,   ADMIN,  4096 },
     { HTTP_DELETE,  "/api/v1/keys/{id}",      h_keys_revoke,   ADMIN,  0 },
     { HTTP_GET,     "/api/v1/audit",          h_audit_list,    ADMIN,  0 },
+    { HTTP_POST,    "/api/v1/reports",        h_reports_create, ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/reports",        h_reports_list,  ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/reports/{id}",   h_report_get,    ANYONE, 0 },
+    { HTTP_POST,    "/api/v1/reports/{id}/status",   h_report_status,   STAFF,  4096 },
+    { HTTP_POST,    "/api/v1/reports/{id}/transfer", h_report_transfer, STAFF,  4096 },
+    { HTTP_POST,    "/api/v1/reports/{id}/confirm",  h_report_confirm,  ANYONE, 1024 },
+    { HTTP_GET,     "/api/v1/reports/{id}/history",  h_report_history,  ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/route",          h_route_preview, ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/services",       h_services_list, ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/services/{code}", h_service_get,  ANYONE, 0 },
+    { HTTP_PUT,     "/api/v1/services/{code}", h_service_put,  ADMIN,  16384 },
+    { HTTP_GET,     "/api/v1/entities",       h_entities_list, ANYONE, 0 },
+    { HTTP_GET,     "/api/v1/entities/{code}", h_entity_get,   ANYONE, 0 },
+    { HTTP_PUT,     "/api/v1/entities/{code}", h_entity_put,   ADMIN,  4096 },
+    { HTTP_GET,     "/api/v1/routing-rules",  h_rules_list,    ADMIN,  0 },
+    { HTTP_POST,    "/api/v1/routing-rules",  h_rule_create,   ADMIN,  4096 },
+    { HTTP_PUT,     "/api/v1/routing-rules/{id}", h_rule_update, ADMIN, 4096 },
+    { HTTP_DELETE,  "/api/v1/routing-rules/{id}", h_rule_delete, ADMIN, 0 },
 };
 /* clang-format on */
 

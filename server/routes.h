@@ -43,5 +43,23 @@ int h_keys_list(struct http_req *req, struct http_res *res);
 int h_keys_create(struct http_req *req, struct http_res *res);
 int h_keys_revoke(struct http_req *req, struct http_res *res);
 int h_audit_list(struct http_req *req, struct http_res *res);
+int h_reports_create(struct http_req *req, struct http_res *res);
+int h_reports_list(struct http_req *req, struct http_res *res);
+int h_report_get(struct http_req *req, struct http_res *res);
+int h_report_status(struct http_req *req, struct http_res *res);
+int h_report_transfer(struct http_req *req, struct http_res *res);
+int h_report_confirm(struct http_req *req, struct http_res *res);
+int h_report_history(struct http_req *req, struct http_res *res);
+int h_route_preview(struct http_req *req, struct http_res *res);
+int h_services_list(struct http_req *req, struct http_res *res);
+int h_service_get(struct http_req *req, struct http_res *res);
+int h_service_put(struct http_req *req, struct http_res *res);
+int h_entities_list(struct http_req *req, struct http_res *res);
+int h_entity_get(struct http_req *req, struct http_res *res);
+int h_entity_put(struct http_req *req, struct http_res *res);
+int h_rules_list(struct http_req *req, struct http_res *res);
+int h_rule_create(struct http_req *req, struct http_res *res);
+int h_rule_update(struct http_req *req, struct http_res *res);
+int h_rule_delete(struct http_req *req, struct http_res *res);
 
 #endif

@@ -1,0 +1,392 @@
+/*
+ * data/store_reports.c - cases: numbering and insert (with the idempotency key), reads by case
+ * number, token and filters (the R*Tree of reports.geom for bounding boxes), status and entity
+ * changes, history and confirmations. Multi-statement changes run inside the caller's
+ * transaction (store_begin/store_end, or the group-commit writer).
+ */
+#include "data/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define PANAMA_UTC_OFFSET_S (-5 * 3600) /* America/Panama: UTC-5 all year */
+
+static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", v ? (const char *)v : "");
+}
+
+#define COPY(dst, st, col) col_copy((dst), sizeof(dst), (st), (col))
+
+static void report_row(sqlite3_stmt *st, struct store_report *r)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    COPY(r->case_no, st, 1);
+    COPY(r->service_code, st, 2);
+    COPY(r->status, st, 3);
+    r->lat = sqlite3_column_double(st, 4);
+    r->lon = sqlite3_column_double(st, 5);
+    for (int i = 0; i < 3; i++)
+        COPY(r->area[i], st, 6 + i);
+    r->snapped_m = sqlite3_column_double(st, 9);
+    COPY(r->location_source, st, 10);
+    COPY(r->address, st, 11);
+    COPY(r->description, st, 12);
+    COPY(r->attributes, st, 13);
+    COPY(r->reporter_name, st, 14);
+    COPY(r->reporter_email, st, 15);
+    COPY(r->reporter_phone, st, 16);
+    COPY(r->device_id, st, 17);
+    COPY(r->entity_code, st, 18);
+    r->rule_id = sqlite3_column_int64(st, 19);
+    r->duplicate_of = sqlite3_column_int64(st, 20);
+    r->confirmations = sqlite3_column_int(st, 21);
+    r->overdue = sqlite3_column_int(st, 22);
+    COPY(r->created_at, st, 23);
+    COPY(r->updated_at, st, 24);
+    COPY(r->due_at, st, 25);
+    COPY(r->closed_at, st, 26);
+}
+
+static int report_one(struct store *s, sqlite3_stmt *st, struct store_report *out, int *found,
+                      struct rp_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        report_row(st, out);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "report", err);
+}
+
+static int report_each(struct store *s, sqlite3_stmt *st, store_report_fn fn, void *ctx,
+                       struct rp_err *err)
+{
+    static _Thread_local struct store_report r; /* ~8 KB: kept off the stack */
+    int rc, out = RP_OK;
+
+    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        report_row(st, &r);
+        out = fn(ctx, &r, err);
+    }
+    if (out == RP_OK && rc != SQLITE_DONE)
+        out = store_sql_error(s, "reports", err);
+    sqlite3_reset(st);
+    return out;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && v[0])
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int case_number(struct store *s, char out[STORE_CASE_MAX], struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_NEXT, err);
+    time_t now = time(NULL) + PANAMA_UTC_OFFSET_S;
+    struct tm tm;
+    int year, rc;
+    long long n = 0;
+
+    if (!st)
+        return RP_STORAGE;
+    gmtime_r(&now, &tm);
+    year = tm.tm_year + 1900;
+    sqlite3_bind_int(st, 1, year);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_sql_error(s, "case number", err);
+    if (n > 999999)
+        return rp_err_set(err, RP_STORAGE, "case numbers for %d are exhausted", year);
+    snprintf(out, STORE_CASE_MAX, "%04d-%06d", year % 10000, (int)(n % 1000000));
+    return RP_OK;
+}
+
+/* A previous request with this Idempotency-Key: *seen, and its report and token when the body
+ * matches. */
+static int idem_lookup(struct store *s, const struct store_report_new *n, int *seen,
+                       int64_t *id, char token[64], struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_IDEM_GET, err);
+    int rc, same = 0;
+
+    *seen = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, n->idempotency_key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const void *h = sqlite3_column_blob(st, 0);
+        *seen = 1;
+        same = h && sqlite3_column_bytes(st, 0) == STORE_HASH_LEN &&
+               memcmp(h, n->body_hash, STORE_HASH_LEN) == 0;
+        *id = sqlite3_column_int64(st, 1);
+        col_copy(token, 64, st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_sql_error(s, "idempotency key", err);
+    if (*seen && !same)
+        return rp_err_set(err, RP_INVALID_DATA,
+                          "this Idempotency-Key was used with a different request");
+    return RP_OK;
+}
+
+int store_report_insert(struct store *s, const struct store_report_new *n, int64_t *out_id,
+                        int *replayed, char token[64], struct rp_err *err)
+{
+    const struct store_report *r = n->r;
+    char case_no[STORE_CASE_MAX];
+    sqlite3_stmt *st;
+    int rc, seen = 0;
+
+    *replayed = 0;
+    if (n->idempotency_key) {
+        rc = idem_lookup(s, n, &seen, out_id, token, err);
+        if (rc != RP_OK || seen) {
+            *replayed = seen;
+            return rc;
+        }
+    }
+    rc = case_number(s, case_no, err);
+    if (rc != RP_OK)
+        return rc;
+    st = store_stmt(s, SQL_REPORT_INSERT, err);
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, case_no, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, n->token_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->service_code, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, r->lat);
+    sqlite3_bind_double(st, 5, r->lon);
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_text(st, 6 + i, r->area[i], -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 9, r->snapped_m);
+    sqlite3_bind_text(st, 10, r->location_source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, r->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, r->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, r->attributes, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, r->reporter_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, r->reporter_email, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 16, r->reporter_phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, r->device_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, r->entity_code, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 19, r->rule_id);
+    sqlite3_bind_int(st, 20, n->sla_hours);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "insert report", err);
+    *out_id = sqlite3_last_insert_rowid(s->db);
+    rc = store_history_add(s, *out_id,
+                           &(struct store_history){0, NULL, "created", n->actor, n->actor_role,
+                                                   n->actor_entity, NULL, "received", NULL},
+                           err);
+    if (rc != RP_OK || !n->idempotency_key)
+        return rc;
+    st = store_stmt(s, SQL_IDEM_PUT, err);
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, n->idempotency_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, n->body_hash, STORE_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, *out_id);
+    sqlite3_bind_text(st, 4, n->token, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "idempotency key", err);
+}
+
+int store_report_get(struct store *s, const char *case_no, struct store_report *out,
+                     int *found, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_GET, err);
+
+    *found = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, case_no, -1, SQLITE_STATIC);
+    return report_one(s, st, out, found, err);
+}
+
+int store_report_by_id(struct store *s, int64_t id, struct store_report *out, int *found,
+                       struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_BY_ID, err);
+
+    *found = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, id);
+    return report_one(s, st, out, found, err);
+}
+
+int store_report_by_token(struct store *s, const unsigned char hash[STORE_HASH_LEN],
+                          struct store_report *out, int *found, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_BY_TOKEN, err);
+
+    *found = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
+    return report_one(s, st, out, found, err);
+}
+
+int store_reports_query(struct store *s, const struct store_report_query *q,
+                        store_report_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, q->has_bbox ? SQL_REPORTS_QUERY_BBOX : SQL_REPORTS_QUERY, err);
+
+    if (!st)
+        return RP_STORAGE;
+    bind_opt(st, 1, q->statuses);
+    bind_opt(st, 2, q->service);
+    bind_opt(st, 3, q->entity);
+    bind_opt(st, 4, q->area);
+    bind_opt(st, 5, q->since);
+    bind_opt(st, 6, q->until);
+    sqlite3_bind_int(st, 7, q->overdue);
+    sqlite3_bind_int64(st, 8, q->before_id);
+    bind_opt(st, 9, q->case_nos);
+    sqlite3_bind_int(st, 10, q->limit);
+    if (q->has_bbox)
+        for (int i = 0; i < 4; i++)
+            sqlite3_bind_double(st, 11 + i, q->bbox[i]);
+    return report_each(s, st, fn, ctx, err);
+}
+
+int store_reports_near(struct store *s, const char *service, const double bbox[4],
+                       const char *since, store_report_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORTS_NEAR, err);
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_double(st, 2 + i, bbox[i]);
+    sqlite3_bind_text(st, 6, since, -1, SQLITE_STATIC);
+    return report_each(s, st, fn, ctx, err);
+}
+
+int store_report_set_status(struct store *s, int64_t id, const char *from, const char *to,
+                            int closes, int64_t duplicate_of, int *changed, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_SET_STATUS, err);
+    int rc;
+
+    *changed = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, closes);
+    sqlite3_bind_int64(st, 5, duplicate_of);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "report status", err);
+    *changed = sqlite3_changes(s->db) == 1;
+    return RP_OK;
+}
+
+int store_report_set_entity(struct store *s, int64_t id, const char *entity, const char *status,
+                            struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_SET_ENTITY, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "no entity with code %s", entity);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "report entity", err);
+}
+
+int store_history_add(struct store *s, int64_t report_id, const struct store_history *h,
+                      struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HISTORY_ADD, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    bind_opt(st, 2, h->kind);
+    bind_opt(st, 3, h->actor);
+    bind_opt(st, 4, h->actor_role);
+    bind_opt(st, 5, h->actor_entity);
+    bind_opt(st, 6, h->from);
+    bind_opt(st, 7, h->to);
+    bind_opt(st, 8, h->note);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "history", err);
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, void *ctx,
+                       struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HISTORY_EACH, err);
+    int rc, out = RP_OK;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_history h = {sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
+                                  col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8)};
+        out = fn(ctx, &h, err);
+    }
+    if (out == RP_OK && rc != SQLITE_DONE)
+        out = store_sql_error(s, "history", err);
+    sqlite3_reset(st);
+    return out;
+}
+
+int store_report_confirm(struct store *s, int64_t report_id, const char *device_id, int *added,
+                         struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CONFIRM_ADD, err);
+    int rc;
+
+    *added = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    bind_opt(st, 2, device_id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "confirmation", err);
+    if (sqlite3_changes(s->db) != 1)
+        return RP_OK;
+    st = store_stmt(s, SQL_CONFIRM_COUNT, err);
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, "confirmation", err);
+    *added = 1;
+    return RP_OK;
+}

@@ -1,0 +1,182 @@
+/*
+ * data/store_writer.c - group commit (see store.h). Jobs live on their callers' stacks; the
+ * queue, the running flag and every job's done/rc fields are guarded by `lock`. The writer
+ * takes the whole queue at once, so a batch is whatever arrived while the previous one was
+ * being committed: under load, batches grow by themselves and fsyncs are shared.
+ */
+#include "data/store_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+#define WRITER_BATCH_MAX 512
+
+struct job {
+    store_job_fn fn;
+    void *arg;
+    int rc, done;
+    struct rp_err err;
+    struct job *next;
+};
+
+struct store_writer {
+    struct store *s;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake, finished;
+    struct job *head, **tail;
+    int running;
+    uint64_t commits, jobs;
+};
+
+static int exec(struct store *s, const char *sql, struct rp_err *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_error(s, sql, err);
+    return RP_OK;
+}
+
+/* Runs one batch; sets each job's rc/err (not done: the caller marks them under the lock). */
+static void run_batch(struct store_writer *w, struct job *batch)
+{
+    struct rp_err err = {0};
+    int rc = store_begin(w->s, &err), ok = 0;
+
+    for (struct job *j = batch; j; j = j->next) {
+        if (rc != RP_OK) {
+            j->rc = rc;
+            j->err = err;
+            continue;
+        }
+        j->rc = exec(w->s, "SAVEPOINT job", &j->err);
+        if (j->rc == RP_OK)
+            j->rc = j->fn(w->s, j->arg, &j->err);
+        if (j->rc != RP_OK)
+            (void)sqlite3_exec(w->s->db, "ROLLBACK TO job", NULL, NULL, NULL);
+        (void)sqlite3_exec(w->s->db, "RELEASE job", NULL, NULL, NULL);
+        ok += j->rc == RP_OK;
+    }
+    if (rc != RP_OK)
+        return;
+    rc = store_end(w->s, RP_OK, &err);
+    if (rc != RP_OK) {
+        rp_error("writer: commit of %d jobs failed: %s", ok, err.msg);
+        for (struct job *j = batch; j; j = j->next)
+            if (j->rc == RP_OK) {
+                j->rc = rc;
+                j->err = err;
+            }
+    }
+}
+
+static void *writer_loop(void *arg)
+{
+    struct store_writer *w = arg;
+
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        struct job *batch, *j, **cut;
+        int n = 0;
+
+        while (!w->head && w->running)
+            pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head)
+            break;
+        batch = w->head;
+        for (cut = &w->head; *cut && n < WRITER_BATCH_MAX; cut = &(*cut)->next)
+            n++;
+        w->head = *cut;
+        *cut = NULL;
+        if (!w->head)
+            w->tail = &w->head;
+        pthread_mutex_unlock(&w->lock);
+
+        run_batch(w, batch);
+
+        pthread_mutex_lock(&w->lock);
+        w->commits++;
+        w->jobs += (uint64_t)n;
+        for (j = batch; j;) {
+            struct job *next = j->next; /* j may vanish once done is seen */
+            j->done = 1;
+            j = next;
+        }
+        pthread_cond_broadcast(&w->finished);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int store_writer_start(const char *path, struct store_writer **out, struct rp_err *err)
+{
+    struct store_writer *w = calloc(1, sizeof *w);
+    int rc;
+
+    *out = NULL;
+    if (!w)
+        return rp_err_set(err, RP_NO_MEMORY, "writer");
+    rc = store_open(path, &w->s, err);
+    if (rc != RP_OK) {
+        free(w);
+        return rc;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->finished, NULL);
+    w->tail = &w->head;
+    w->running = 1;
+    if (pthread_create(&w->thread, NULL, writer_loop, w) != 0) {
+        store_close(w->s);
+        free(w);
+        return rp_err_set(err, RP_INTERNAL, "writer thread");
+    }
+    *out = w;
+    return RP_OK;
+}
+
+void store_writer_stop(struct store_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->running = 0;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    store_close(w->s);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->finished);
+    free(w);
+}
+
+int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err)
+{
+    struct job j = {fn, arg, RP_OK, 0, {0}, NULL};
+
+    pthread_mutex_lock(&w->lock);
+    if (!w->running) {
+        pthread_mutex_unlock(&w->lock);
+        return rp_err_set(err, RP_UNAVAILABLE, "the writer is stopping");
+    }
+    *w->tail = &j;
+    w->tail = &j.next;
+    pthread_cond_signal(&w->wake);
+    while (!j.done)
+        pthread_cond_wait(&w->finished, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    if (j.rc != RP_OK && err->code == RP_OK)
+        *err = j.err;
+    return j.rc;
+}
+
+void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *jobs)
+{
+    pthread_mutex_lock(&w->lock);
+    *commits = w->commits;
+    *jobs = w->jobs;
+    pthread_mutex_unlock(&w->lock);
+}

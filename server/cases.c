@@ -1,0 +1,490 @@
+/*
+ * server/cases.c - routing, SLA, creation, workflow and transfers of cases (see cases.h).
+ */
+#include "server/cases.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+
+/* ---- routing ---- */
+
+struct route_pick {
+    struct store *s;
+    const char *distrito;
+    struct cases_route *out;
+    int found;
+};
+
+static int route_try(void *ctx, const struct store_rule *r, struct rp_err *err)
+{
+    struct route_pick *p = ctx;
+    char code[STORE_CODE_MAX + 8];
+    int found = 0, rc;
+
+    if (p->found)
+        return RP_OK;
+    if (r->to_municipality) {
+        if (!p->distrito || !p->distrito[0])
+            return RP_OK; /* no distrito here: the next rule decides */
+        snprintf(code, sizeof code, "MUN-%s", p->distrito);
+    } else {
+        snprintf(code, sizeof code, "%s", r->entity_code);
+    }
+    rc = store_entity_get(p->s, code, &p->out->entity, &found, err);
+    if (rc != RP_OK || !found || !p->out->entity.active)
+        return rc;
+    p->out->rule = *r;
+    p->found = 1;
+    return RP_OK;
+}
+
+int cases_route(struct store *s, const struct store_service *sv, const char *const areas[3],
+                struct cases_route *out, struct rp_err *err)
+{
+    struct route_pick p = {s, areas[1], out, 0};
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    rc = store_rules_for(s, sv->code, areas, route_try, &p, err);
+    if (rc != RP_OK)
+        return rc;
+    if (!p.found) {
+        rp_error("routing: no rule resolves service %s at %s/%s/%s", sv->code, areas[2], areas[1],
+                 areas[0]);
+        return rp_err_set(err, RP_INTERNAL, "service %s has no rule for this place", sv->code);
+    }
+    out->sla_hours = out->rule.sla_hours > 0 ? out->rule.sla_hours : sv->sla_hours;
+    if (out->sla_hours > CASES_SLA_MAX_HOURS)
+        out->sla_hours = CASES_SLA_MAX_HOURS;
+    return RP_OK;
+}
+
+void cases_place_codes(const struct geo_place *p, struct store_report *r)
+{
+    static const enum rp_level order[3] = {RP_LEVEL_CORREGIMIENTO, RP_LEVEL_DISTRITO,
+                                           RP_LEVEL_PROVINCIA};
+    for (int i = 0; i < 3; i++)
+        snprintf(r->area[i], sizeof r->area[i], "%s",
+                 p->area[order[i]] ? p->area[order[i]]->code : "");
+    r->snapped_m = round(p->snapped_m * 10) / 10;
+}
+
+int cases_token_hash(const char *token, unsigned char hash[STORE_HASH_LEN])
+{
+    return auth_sha256(token, strlen(token), hash);
+}
+
+/* ---- creation ---- */
+
+/* Attributes against the service's Open311 definitions: known codes only, required ones
+ * present, list values from the list, strings and numbers as declared. */
+static int check_attributes(const struct store_service *sv, json_t *given, struct rp_err *err)
+{
+    json_t *defs = sv->attributes[0] ? json_loads(sv->attributes, 0, NULL) : json_array();
+    const char *key;
+    json_t *v, *d;
+    size_t i;
+    int rc = RP_OK;
+
+    if (!defs)
+        return rp_err_set(err, RP_INTERNAL, "service %s: unreadable attribute definitions",
+                          sv->code);
+    json_object_foreach(given, key, v)
+    {
+        json_t *def = NULL;
+        json_array_foreach(defs, i, d) if (json_is_string(json_object_get(d, "code")) &&
+                                           strcmp(json_string_value(json_object_get(d, "code")),
+                                                  key) == 0) def = d;
+        if (!def) {
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s is not defined for %s",
+                            key, sv->code);
+            break;
+        }
+        const char *type = json_string_value(json_object_get(def, "datatype"));
+        if (type && strcmp(type, "singlevaluelist") == 0) {
+            json_t *opt;
+            size_t k;
+            int ok = 0;
+            json_array_foreach(json_object_get(def, "values"), k, opt) ok |=
+                json_is_string(v) &&
+                json_equal(json_object_get(opt, "key"), v);
+            if (!ok) {
+                rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s: not one of its values",
+                                key);
+                break;
+            }
+        } else if (type && strcmp(type, "number") == 0 && !json_is_number(v)) {
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s must be a number", key);
+            break;
+        } else if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s must be a plain value",
+                            key);
+            break;
+        }
+    }
+    json_array_foreach(defs, i, d) if (rc == RP_OK && json_is_true(json_object_get(d, "required")))
+    {
+        const char *code = json_string_value(json_object_get(d, "code"));
+        if (code && !json_object_get(given, code))
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %s is required", code);
+    }
+    json_decref(defs);
+    return rc;
+}
+
+struct dup_ctx {
+    struct geo_ctx *gc;
+    double lon, lat, radius;
+    json_t *list;
+};
+
+static int dup_measure(void *ctx, const struct store_report *r, struct rp_err *err)
+{
+    struct dup_ctx *d = ctx;
+    double m = 0;
+
+    if (json_array_size(d->list) >= CASES_DUP_MAX ||
+        geo_ctx_metres(d->gc, d->lon, d->lat, r->lon, r->lat, &m, err) != RP_OK)
+        return RP_OK;
+    if (m <= d->radius)
+        json_array_append_new(d->list,
+                              json_pack("{s:s, s:f, s:s, s:s, s:i}", "id", r->case_no,
+                                        "distance_m", round(m * 10) / 10, "status", r->status,
+                                        "created_at", r->created_at, "confirmations",
+                                        r->confirmations));
+    return RP_OK;
+}
+
+static int find_duplicates(struct worker *w, const struct store_service *sv, double lon,
+                           double lat, json_t **out, struct rp_err *err)
+{
+    struct dup_ctx d = {&w->geo, lon, lat, sv->dup_radius_m, json_array()};
+    double dlat = sv->dup_radius_m / 110574.0 * 1.01;
+    double dlon = sv->dup_radius_m / (111320.0 * cos(lat * M_PI / 180.0)) * 1.01;
+    double box[4] = {lon - dlon, lat - dlat, lon + dlon, lat + dlat};
+    char since[STORE_TIME_MAX];
+    time_t t = time(NULL) - CASES_DUP_DAYS * 86400;
+    struct tm tm;
+    int rc;
+
+    *out = d.list;
+    if (!d.list)
+        return rp_err_set(err, RP_NO_MEMORY, "duplicates");
+    if (sv->dup_radius_m <= 0)
+        return RP_OK;
+    gmtime_r(&t, &tm);
+    strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    rc = store_reports_near(w->store, sv->code, box, since, dup_measure, &d, err);
+    return rc;
+}
+
+struct insert_job {
+    struct store_report_new n;
+    int64_t id;
+    int replayed;
+    char token[64];
+};
+
+static int insert_run(struct store *s, void *arg, struct rp_err *err)
+{
+    struct insert_job *j = arg;
+    return store_report_insert(s, &j->n, &j->id, &j->replayed, j->token, err);
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+int cases_create(struct app *app, struct worker *w, const struct principal *who,
+                 const struct cases_input *in, struct cases_created *out, struct rp_err *err)
+{
+    static _Thread_local struct store_report r;
+    struct insert_job job;
+    struct geo_place place;
+    const char *areas[3];
+    char actor[32];
+    char *attrs = NULL;
+    int found = 0, rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&r, 0, sizeof r);
+    rc = store_service_get(w->store, in->service_code, &out->service, &found, err);
+    if (rc != RP_OK)
+        return rc;
+    if (!found || !out->service.active)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "unknown service_code %.40s",
+                          in->service_code);
+    if (in->attributes && (rc = check_attributes(&out->service, in->attributes, err)) != RP_OK)
+        return rc;
+    rc = geo_locate(app->areas, &w->geo, in->lon, in->lat, app->cfg.snap_m, &place, err);
+    if (rc != RP_OK)
+        return rc;
+    cases_place_codes(&place, &r);
+    for (int i = 0; i < 3; i++)
+        areas[i] = r.area[i];
+    rc = cases_route(w->store, &out->service, areas, &out->route, err);
+    if (rc != RP_OK)
+        return rc;
+    rc = find_duplicates(w, &out->service, in->lon, in->lat, &out->duplicates, err);
+    if (rc != RP_OK)
+        return rc;
+
+    copy_str(r.service_code, sizeof r.service_code, out->service.code);
+    r.lat = in->lat;
+    r.lon = in->lon;
+    copy_str(r.location_source, sizeof r.location_source,
+             in->location_source ? in->location_source : "device");
+    copy_str(r.address, sizeof r.address, in->address);
+    copy_str(r.description, sizeof r.description, in->description);
+    attrs = in->attributes && json_object_size(in->attributes)
+                ? json_dumps(in->attributes, JSON_COMPACT | JSON_SORT_KEYS)
+                : NULL;
+    if (attrs && strlen(attrs) >= sizeof r.attributes) {
+        free(attrs);
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "attributes are over %zu bytes",
+                          sizeof r.attributes - 1);
+    }
+    copy_str(r.attributes, sizeof r.attributes, attrs);
+    free(attrs);
+    copy_str(r.reporter_name, sizeof r.reporter_name, in->reporter_name);
+    copy_str(r.reporter_email, sizeof r.reporter_email, in->reporter_email);
+    copy_str(r.reporter_phone, sizeof r.reporter_phone, in->reporter_phone);
+    copy_str(r.device_id, sizeof r.device_id, in->device_id);
+    copy_str(r.entity_code, sizeof r.entity_code, out->route.entity.code);
+    r.rule_id = out->route.rule.id;
+
+    memset(&job, 0, sizeof job);
+    rc = auth_secret_new(CASES_TOKEN_PREFIX, out->token, job.n.token_hash, err);
+    if (rc != RP_OK)
+        return rc;
+    if (who->key_id)
+        snprintf(actor, sizeof actor, "key:%lld", (long long)who->key_id);
+    else
+        snprintf(actor, sizeof actor, "citizen");
+    job.n.r = &r;
+    job.n.sla_hours = out->route.sla_hours;
+    job.n.token = out->token;
+    job.n.idempotency_key = in->idempotency_key;
+    if (in->body_hash)
+        memcpy(job.n.body_hash, in->body_hash, STORE_HASH_LEN);
+    job.n.actor = actor;
+    job.n.actor_role = auth_role_name(who->role);
+    job.n.actor_entity = who->entity[0] ? who->entity : NULL;
+    rc = store_writer_run(app->writer, insert_run, &job, err);
+    if (rc != RP_OK)
+        return rc;
+    out->replayed = job.replayed;
+    if (job.replayed)
+        copy_str(out->token, sizeof out->token, job.token);
+    /* read back what was stored (a replay: the first request's case and routing) */
+    rc = store_report_by_id(w->store, job.id, &out->report, &found, err);
+    if (rc == RP_OK && !found)
+        rc = rp_err_set(err, RP_STORAGE, "case %lld vanished after commit", (long long)job.id);
+    if (rc == RP_OK && out->replayed) {
+        rc = store_entity_get(w->store, out->report.entity_code, &out->route.entity, &found, err);
+        if (rc == RP_OK && out->report.rule_id)
+            rc = store_rule_get(w->store, out->report.rule_id, &out->route.rule, &found, err);
+    }
+    return rc;
+}
+
+/* ---- workflow ---- */
+
+static const struct {
+    const char *from, *to; /* to: space-separated */
+} transitions[] = {
+    {"received", "assigned in_progress resolved rejected duplicate"},
+    {"assigned", "in_progress resolved rejected duplicate"},
+    {"in_progress", "assigned resolved"},
+    {"resolved", "closed in_progress"},
+    {"closed", ""},
+    {"rejected", ""},
+    {"duplicate", ""},
+};
+
+static int word_in(const char *w, const char *list)
+{
+    size_t n = strlen(w);
+
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && strncmp(p, w, n) == 0)
+            return 1;
+        p += k + (p[k] == ' ');
+    }
+    return 0;
+}
+
+int cases_transition_ok(const char *from, const char *to)
+{
+    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+        if (strcmp(transitions[i].from, from) == 0)
+            return word_in(to, transitions[i].to);
+    return 0;
+}
+
+static int status_known(const char *s)
+{
+    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+        if (strcmp(transitions[i].from, s) == 0)
+            return 1;
+    return 0;
+}
+
+int cases_is_open(const char *status)
+{
+    return word_in(status, "received assigned in_progress");
+}
+
+static void actor_of(const struct principal *who, char *out, size_t n)
+{
+    if (who->key_id)
+        snprintf(out, n, "key:%lld", (long long)who->key_id);
+    else
+        snprintf(out, n, "%s", who->name[0] ? who->name : "citizen");
+}
+
+/* Loads the case and checks the caller acts for its entity: 404 unknown, 403 not theirs. */
+static int load_for(struct worker *w, const struct principal *who, const char *case_no,
+                    struct store_report *r, struct rp_err *err)
+{
+    int found = 0, rc = store_report_get(w->store, case_no, r, &found, err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!found)
+        return rp_err_set(err, RP_NOT_FOUND, "no case %.20s", case_no);
+    if (!auth_may_act_for(who, r->entity_code))
+        return rp_err_set(err, RP_FORBIDDEN, "case %s is routed to %s, not to %s", case_no,
+                          r->entity_code, who->entity[0] ? who->entity : "this key");
+    return RP_OK;
+}
+
+static int audit_case(struct worker *w, const struct principal *who, const char *action,
+                      const struct store_report *before, const char *field, const char *after,
+                      struct rp_err *err)
+{
+    char target[32];
+    json_t *b = json_pack("{s:s, s:s}", "status", before->status, "entity", before->entity_code);
+    json_t *a = json_pack("{s:s}", field, after);
+    int rc;
+
+    snprintf(target, sizeof target, "report:%s", before->case_no);
+    rc = b && a ? auth_audit(w->store, who, action, target, b, a, err)
+                : rp_err_set(err, RP_NO_MEMORY, "audit");
+    json_decref(b);
+    json_decref(a);
+    return rc;
+}
+
+int cases_set_status(struct worker *w, const struct principal *who, const char *case_no,
+                     const char *status, const char *note, const char *duplicate_of,
+                     struct rp_err *err)
+{
+    static _Thread_local struct store_report r, dup;
+    char actor[32];
+    int64_t dup_id = 0;
+    int changed = 0, found = 0, closes, rc;
+
+    if (!status_known(status))
+        return rp_err_set(err, RP_INVALID_ARGUMENT,
+                          "status must be one of received, assigned, in_progress, resolved, "
+                          "closed, rejected, duplicate");
+    rc = store_begin(w->store, err);
+    if (rc == RP_OK)
+        rc = load_for(w, who, case_no, &r, err);
+    if (rc == RP_OK && !cases_transition_ok(r.status, status))
+        rc = rp_err_set(err, RP_INVALID_TRANSITION, "case %s cannot go from %s to %s", case_no,
+                        r.status, status);
+    if (rc == RP_OK && strcmp(status, "duplicate") == 0) {
+        if (!duplicate_of || strcmp(duplicate_of, case_no) == 0)
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT,
+                            "duplicate_of must name another case");
+        else if ((rc = store_report_get(w->store, duplicate_of, &dup, &found, err)) == RP_OK &&
+                 !found)
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "no case %.20s to be a duplicate of",
+                            duplicate_of);
+        dup_id = dup.id;
+    }
+    closes = word_in(status, "resolved closed rejected duplicate");
+    if (rc == RP_OK)
+        rc = store_report_set_status(w->store, r.id, r.status, status, closes, dup_id, &changed,
+                                     err);
+    if (rc == RP_OK && !changed)
+        rc = rp_err_set(err, RP_CONFLICT, "case %s changed meanwhile; reload it", case_no);
+    actor_of(who, actor, sizeof actor);
+    if (rc == RP_OK)
+        rc = store_history_add(w->store, r.id,
+                               &(struct store_history){0, NULL, "status", actor,
+                                                       auth_role_name(who->role),
+                                                       who->entity[0] ? who->entity : NULL,
+                                                       r.status, status, note},
+                               err);
+    if (rc == RP_OK)
+        rc = audit_case(w, who, "report.status", &r, "status", status, err);
+    return store_end(w->store, rc, err);
+}
+
+int cases_transfer(struct worker *w, const struct principal *who, const char *case_no,
+                   const char *entity, const char *reason, struct rp_err *err)
+{
+    static _Thread_local struct store_report r;
+    struct store_entity e;
+    char actor[32];
+    int found = 0, rc;
+
+    rc = store_begin(w->store, err);
+    if (rc == RP_OK)
+        rc = load_for(w, who, case_no, &r, err);
+    if (rc == RP_OK && !cases_is_open(r.status))
+        rc = rp_err_set(err, RP_INVALID_TRANSITION, "case %s is %s: only open cases move",
+                        case_no, r.status);
+    if (rc == RP_OK && (rc = store_entity_get(w->store, entity, &e, &found, err)) == RP_OK &&
+        (!found || !e.active))
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "no active entity %.40s", entity);
+    if (rc == RP_OK && strcmp(entity, r.entity_code) == 0)
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "case %s is already with %s", case_no, entity);
+    if (rc == RP_OK)
+        rc = store_report_set_entity(w->store, r.id, entity, "received", err);
+    actor_of(who, actor, sizeof actor);
+    if (rc == RP_OK)
+        rc = store_history_add(w->store, r.id,
+                               &(struct store_history){0, NULL, "transfer", actor,
+                                                       auth_role_name(who->role),
+                                                       who->entity[0] ? who->entity : NULL,
+                                                       r.entity_code, entity, reason},
+                               err);
+    if (rc == RP_OK)
+        rc = audit_case(w, who, "report.transfer", &r, "entity", entity, err);
+    return store_end(w->store, rc, err);
+}
+
+int cases_confirm(struct worker *w, const char *case_no, const char *device_id, int *added,
+                  struct rp_err *err)
+{
+    static _Thread_local struct store_report r;
+    int found = 0, rc;
+
+    *added = 0;
+    rc = store_begin(w->store, err);
+    if (rc == RP_OK)
+        rc = store_report_get(w->store, case_no, &r, &found, err);
+    if (rc == RP_OK && !found)
+        rc = rp_err_set(err, RP_NOT_FOUND, "no case %.20s", case_no);
+    if (rc == RP_OK && !cases_is_open(r.status))
+        rc = rp_err_set(err, RP_INVALID_TRANSITION, "case %s is %s: nothing to confirm",
+                        case_no, r.status);
+    if (rc == RP_OK)
+        rc = store_report_confirm(w->store, r.id, device_id, added, err);
+    if (rc == RP_OK && *added)
+        rc = store_history_add(w->store, r.id,
+                               &(struct store_history){0, NULL, "confirmed", "citizen",
+                                                       "anonymous", NULL, NULL, NULL, NULL},
+                               err);
+    return store_end(w->store, rc, err);
+}

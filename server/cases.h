@@ -1,0 +1,81 @@
+/*
+ * server/cases.h - the life of a case: where it goes (routing rules over the located point),
+ * when it is due (SLA), how it is created (validated, located, routed, numbered and committed
+ * through the group-commit writer, idempotently), how its status may move, and transfers.
+ * Handlers parse HTTP and render; everything a case must obey is here.
+ */
+#ifndef CASES_H
+#define CASES_H
+
+#include <jansson.h>
+
+#include "geo/locate.h"
+#include "server/app.h"
+#include "server/auth.h"
+#include "server/worker.h"
+
+#define CASES_DUP_DAYS       7
+#define CASES_DUP_MAX        10
+#define CASES_TOKEN_PREFIX   "rpt_"
+#define CASES_SLA_MAX_HOURS  720 /* the legal limit: 30 days */
+#define CASES_DESC_MAX       4000
+#define CASES_IDEM_KEY_MAX   128
+
+struct cases_route {
+    struct store_rule rule;
+    struct store_entity entity;
+    int sla_hours;
+};
+
+/* The entity for a service at a point covered by areas[] (corregimiento, distrito, provincia;
+ * "" where not covered): the most specific rule whose entity exists and is active.
+ * RP_INTERNAL (logged) when none resolves: every service must have a national rule. */
+int cases_route(struct store *s, const struct store_service *sv, const char *const areas[3],
+                struct cases_route *out, struct rp_err *err);
+
+/* Fills areas[] (and snapped_m) of r from a geo_place. */
+void cases_place_codes(const struct geo_place *p, struct store_report *r);
+
+struct cases_input {
+    const char *service_code;
+    double lat, lon;
+    const char *description, *address, *device_id;
+    const char *reporter_name, *reporter_email, *reporter_phone;
+    json_t *attributes;           /* object or NULL; borrowed */
+    const char *location_source;  /* "device" */
+    const char *idempotency_key;  /* NULL: none */
+    const unsigned char *body_hash; /* of the canonical request, with an idempotency key */
+};
+
+struct cases_created {
+    struct store_report report;
+    struct store_service service;
+    struct cases_route route;
+    char token[64];
+    int replayed;                 /* an earlier request with the same Idempotency-Key */
+    json_t *duplicates;           /* [{"id", "distance_m", "status", "created_at"}], owned */
+};
+
+/* Validates against the catalogue (service active, attributes), locates, routes, finds
+ * possible duplicates, then commits through app->writer. RP_OK means durable. */
+int cases_create(struct app *app, struct worker *w, const struct principal *who,
+                 const struct cases_input *in, struct cases_created *out, struct rp_err *err);
+
+/* Workflow. */
+int cases_transition_ok(const char *from, const char *to);
+int cases_is_open(const char *status);
+/* Staff of the case's entity and admins only (403 otherwise). duplicate_of is a case number
+ * (for status "duplicate"). Writes history and audit in one transaction. */
+int cases_set_status(struct worker *w, const struct principal *who, const char *case_no,
+                     const char *status, const char *note, const char *duplicate_of,
+                     struct rp_err *err);
+int cases_transfer(struct worker *w, const struct principal *who, const char *case_no,
+                   const char *entity, const char *reason, struct rp_err *err);
+/* "Me too" on an open case. *added = 0 when this device already confirmed. */
+int cases_confirm(struct worker *w, const char *case_no, const char *device_id, int *added,
+                  struct rp_err *err);
+
+/* A reporter token: random, shown once; its SHA-256 identifies the case. */
+int cases_token_hash(const char *token, unsigned char hash[STORE_HASH_LEN]);
+
+#endif

@@ -1,0 +1,606 @@
+/*
+ * server/h_reports.c - the native reports API: create (JSON, or multipart with a `report`
+ * part), read one, list as GeoJSON with keyset pagination, status changes, transfers,
+ * history, "me too", and the routing preview. Reporter contact and device id appear only for
+ * staff of the case's entity and admins (auth_may_act_for).
+ */
+#include "server/h_reports.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/cases.h"
+#include "server/routes.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX     1000
+
+/* ---- rendering ---- */
+
+static json_t *area_ref(const struct app *app, const char *code)
+{
+    const struct geo_area *a = code[0] ? geo_index_find(app->areas, code) : NULL;
+
+    if (!code[0])
+        return json_null();
+    return json_pack("{s:s, s:s?}", "code", code, "name", a ? a->name : NULL);
+}
+
+json_t *h_location_json(const struct app *app, const struct store_report *r)
+{
+    json_t *o = json_pack("{s:f, s:f, s:o, s:o, s:o, s:s}", "lat", r->lat, "lon", r->lon,
+                          "provincia", area_ref(app, r->area[2]), "distrito",
+                          area_ref(app, r->area[1]), "corregimiento", area_ref(app, r->area[0]),
+                          "source", r->location_source);
+    if (o && r->snapped_m > 0)
+        json_object_set_new(o, "snapped_m", json_real(r->snapped_m));
+    return o;
+}
+
+json_t *h_routing_json(const struct store_entity *e, const struct store_rule *rule)
+{
+    json_t *rj = rule && rule->id
+                     ? json_pack("{s:I, s:s?, s:s, s:b, s:i, s:s?}", "id", (json_int_t)rule->id,
+                                 "area", rule->area_code[0] ? rule->area_code : NULL, "scope",
+                                 rule->area_code[0] ? "area" : "national", "to_municipality",
+                                 rule->to_municipality, "priority", rule->priority, "note",
+                                 rule->note[0] ? rule->note : NULL)
+                     : json_null();
+    return json_pack("{s:{s:s, s:s}, s:o}", "entity", "code", e->code, "name", e->name, "rule",
+                     rj);
+}
+
+/* The case as the caller may see it. */
+json_t *h_report_json(struct http_req *req, const struct store_report *r)
+{
+    struct store_entity e;
+    struct store_rule rule;
+    struct rp_err err = {0};
+    int found = 0, mine = auth_may_act_for(&req->who, r->entity_code);
+    json_t *o, *attrs;
+
+    if (store_entity_get(req->w->store, r->entity_code, &e, &found, &err) != RP_OK || !found) {
+        memset(&e, 0, sizeof e);
+        snprintf(e.code, sizeof e.code, "%s", r->entity_code);
+    }
+    memset(&rule, 0, sizeof rule);
+    if (r->rule_id)
+        store_rule_get(req->w->store, r->rule_id, &rule, &found, &err);
+    attrs = r->attributes[0] ? json_loads(r->attributes, 0, NULL) : NULL;
+    o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:s, s:b, s:s, s:s, s:s?, s:i}",
+                  "id", r->case_no, "service_code", r->service_code, "status", r->status,
+                  "description", r->description[0] ? r->description : NULL, "address",
+                  r->address[0] ? r->address : NULL, "attributes", attrs ? attrs : json_object(),
+                  "location", h_location_json(req->app, r), "routing",
+                  h_routing_json(&e, r->rule_id ? &rule : NULL), "due_at", r->due_at, "overdue",
+                  r->overdue, "created_at", r->created_at, "updated_at", r->updated_at,
+                  "closed_at", r->closed_at[0] ? r->closed_at : NULL, "confirmations",
+                  r->confirmations);
+    if (o && r->duplicate_of) {
+        struct store_report *d = malloc(sizeof *d);
+        if (d && store_report_by_id(req->w->store, r->duplicate_of, d, &found, &err) == RP_OK &&
+            found)
+            json_object_set_new(o, "duplicate_of", json_string(d->case_no));
+        free(d);
+    }
+    if (o && mine)
+        json_object_set_new(o, "reporter",
+                            json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
+                                      r->reporter_name[0] ? r->reporter_name : NULL, "email",
+                                      r->reporter_email[0] ? r->reporter_email : NULL, "phone",
+                                      r->reporter_phone[0] ? r->reporter_phone : NULL,
+                                      "device_id", r->device_id[0] ? r->device_id : NULL));
+    return o;
+}
+
+/* ---- input ---- */
+
+/* A string member: absent/null -> NULL; too long or not a string -> error. */
+static int str_field(json_t *o, const char *key, size_t max, int required, const char **out,
+                     struct rp_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    *out = NULL;
+    if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+        if (required)
+            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is required", key);
+        return RP_OK;
+    }
+    if (!json_is_string(v))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a string", key);
+    if (json_string_length(v) > max)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is over %zu bytes", key, max);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s contains a NUL character", key);
+    *out = json_string_value(v);
+    return RP_OK;
+}
+
+static int coord_field(json_t *o, const char *key, double min, double max, double *out,
+                       struct rp_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_number(v))
+        return rp_err_set(err, RP_INVALID_COORDINATES, "%s is required and must be a number",
+                          key);
+    *out = json_number_value(v);
+    if (!isfinite(*out) || *out < min || *out > max)
+        return rp_err_set(err, RP_INVALID_COORDINATES, "%s must be from %g to %g", key, min, max);
+    return RP_OK;
+}
+
+/* Fills in from a report object. Strings point into body. */
+static int parse_report(json_t *body, struct cases_input *in, struct rp_err *err)
+{
+    json_t *rep = json_object_get(body, "reporter"), *attrs = json_object_get(body, "attributes");
+    int rc;
+
+    memset(in, 0, sizeof *in);
+    rc = str_field(body, "service_code", STORE_CODE_MAX - 1, 1, &in->service_code, err);
+    if (rc == RP_OK)
+        rc = coord_field(body, "lat", -90, 90, &in->lat, err);
+    if (rc == RP_OK)
+        rc = coord_field(body, "lon", -180, 180, &in->lon, err);
+    if (rc == RP_OK)
+        rc = str_field(body, "description", CASES_DESC_MAX, 0, &in->description, err);
+    if (rc == RP_OK)
+        rc = str_field(body, "address", STORE_TEXT_MAX - 1, 0, &in->address, err);
+    if (rc == RP_OK)
+        rc = str_field(body, "device_id", STORE_NAME_MAX - 1, 0, &in->device_id, err);
+    if (rc == RP_OK && rep && !json_is_null(rep) && !json_is_object(rep))
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "reporter must be an object");
+    if (rc == RP_OK && json_is_object(rep)) {
+        rc = str_field(rep, "name", STORE_NAME_MAX - 1, 0, &in->reporter_name, err);
+        if (rc == RP_OK)
+            rc = str_field(rep, "email", STORE_NAME_MAX - 1, 0, &in->reporter_email, err);
+        if (rc == RP_OK)
+            rc = str_field(rep, "phone", 63, 0, &in->reporter_phone, err);
+        if (rc == RP_OK && in->reporter_email && !strchr(in->reporter_email, '@'))
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "reporter.email is not an address");
+    }
+    if (rc == RP_OK && attrs && !json_is_null(attrs)) {
+        if (!json_is_object(attrs))
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attributes must be an object");
+        else
+            in->attributes = attrs;
+    }
+    return rc;
+}
+
+struct multipart {
+    char *report; /* the `report` part, accumulated */
+    size_t len;
+    int photo;
+    struct rp_err *err;
+};
+
+static int multipart_part(void *ctx, const char *name, const char *filename,
+                          const char *content_type, const char *data, size_t size,
+                          uint64_t offset)
+{
+    struct multipart *m = ctx;
+    char *p;
+
+    (void)filename, (void)offset;
+    if (strcmp(name, "photo") == 0) {
+        m->photo = 1;
+        return rp_err_set(m->err, RP_UNSUPPORTED_MEDIA_TYPE,
+                          "photo parts are not accepted yet (%s)",
+                          content_type ? content_type : "no type");
+    }
+    if (strcmp(name, "report") != 0)
+        return rp_err_set(m->err, RP_INVALID_ARGUMENT, "unexpected form part %.40s", name);
+    p = realloc(m->report, m->len + size + 1);
+    if (!p)
+        return rp_err_set(m->err, RP_NO_MEMORY, "report part");
+    memcpy(p + m->len, data, size);
+    m->report = p;
+    m->len += size;
+    p[m->len] = '\0';
+    return RP_OK;
+}
+
+static int read_body(struct http_req *req, json_t **out, struct rp_err *err)
+{
+    struct multipart m = {NULL, 0, 0, err};
+    json_error_t je;
+    int rc;
+
+    if (!http_content_type_is(req, "multipart/form-data"))
+        return http_body_json(req, out, err);
+    rc = http_body_form(req, multipart_part, &m, err);
+    if (rc == RP_OK && !m.report)
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "the form has no `report` part");
+    if (rc == RP_OK) {
+        *out = json_loadb(m.report, m.len, JSON_REJECT_DUPLICATES, &je);
+        if (!*out || !json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            rc = rp_err_set(err, RP_INVALID_JSON, "the report part: %s",
+                            *je.text ? je.text : "not an object");
+        }
+    }
+    free(m.report);
+    return rc;
+}
+
+static int idem_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+
+    if (n == 0 || n > CASES_IDEM_KEY_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* POST /api/v1/reports */
+int h_reports_create(struct http_req *req, struct http_res *res)
+{
+    static _Thread_local struct cases_created c;
+    const char *idem = http_header(req, "Idempotency-Key");
+    unsigned char hash[STORE_HASH_LEN];
+    struct cases_input in;
+    char loc[64], *canon;
+    json_t *body, *out;
+    int rc;
+
+    if (idem && !idem_key_ok(idem))
+        return rp_err_set(&res->err, RP_INVALID_ARGUMENT,
+                          "Idempotency-Key must be 1 to %d visible ASCII characters",
+                          CASES_IDEM_KEY_MAX);
+    rc = read_body(req, &body, &res->err);
+    if (rc != RP_OK)
+        return rc;
+    rc = parse_report(body, &in, &res->err);
+    if (rc == RP_OK && idem) {
+        /* the same request, however its JSON is spaced or ordered */
+        canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        rc = canon && auth_sha256(canon, strlen(canon), hash)
+                 ? RP_OK
+                 : rp_err_set(&res->err, RP_NO_MEMORY, "request hash");
+        free(canon);
+        in.idempotency_key = idem;
+        in.body_hash = hash;
+    }
+    if (rc == RP_OK)
+        rc = cases_create(req->app, req->w, &req->who, &in, &c, &res->err);
+    json_decref(body);
+    if (rc != RP_OK) {
+        json_decref(c.duplicates);
+        c.duplicates = NULL;
+        return rc;
+    }
+    out = h_report_json(req, &c.report);
+    if (out) {
+        json_object_set_new(out, "token", json_string(c.token));
+        json_object_set_new(out, "possible_duplicates", c.duplicates);
+        json_object_set_new(out, "routing", h_routing_json(&c.route.entity, &c.route.rule));
+    } else {
+        json_decref(c.duplicates);
+    }
+    c.duplicates = NULL;
+    snprintf(loc, sizeof loc, "/api/v1/reports/%s", c.report.case_no);
+    http_header_add(res, "Location", loc);
+    http_header_add(res, "Cache-Control", "no-store");
+    return http_reply_json_new(res, c.replayed ? 200 : 201, out);
+}
+
+/* GET /api/v1/reports/{id} */
+int h_report_get(struct http_req *req, struct http_res *res)
+{
+    static _Thread_local struct store_report r;
+    const char *id = http_param(req, "id");
+    int found = 0, rc = store_report_get(req->w->store, id, &r, &found, &res->err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!found)
+        return rp_err_set(&res->err, RP_NOT_FOUND, "no case %.20s", id);
+    return http_reply_json_new(res, 200, h_report_json(req, &r));
+}
+
+/* ---- list ---- */
+
+struct list_ctx {
+    struct http_req *req;
+    json_t *features;
+    int64_t last_id;
+};
+
+static int list_add(void *ctx, const struct store_report *r, struct rp_err *err)
+{
+    struct list_ctx *l = ctx;
+    json_t *props = h_report_json(l->req, r);
+    json_t *f = props ? json_pack("{s:s, s:s, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
+                                  r->case_no, "geometry", "type", "Point", "coordinates", r->lon,
+                                  r->lat, "properties", props)
+                      : NULL;
+
+    if (!f || json_array_append_new(l->features, f) != 0)
+        return rp_err_set(err, RP_NO_MEMORY, "feature");
+    l->last_id = r->id;
+    return RP_OK;
+}
+
+static int parse_bbox(const char *v, double b[4], struct rp_err *err)
+{
+    char *end;
+    const char *p = v;
+
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        b[i] = strtod(p, &end);
+        if (end == p || errno || !isfinite(b[i]) || (i < 3 ? *end != ',' : *end != '\0'))
+            return rp_err_set(err, RP_INVALID_ARGUMENT,
+                              "bbox must be min_lon,min_lat,max_lon,max_lat");
+        p = end + 1;
+    }
+    if (b[0] > b[2] || b[1] > b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "bbox corners are out of order or range");
+    return RP_OK;
+}
+
+/* A list "a,b" -> ",a,b," for the store's instr() filter; every item checked by ok(). */
+static int csv_filter(const char *v, int (*ok)(const char *), char *out, size_t n,
+                      const char *what, struct rp_err *err)
+{
+    size_t k = 0;
+
+    out[k++] = ',';
+    while (*v) {
+        size_t len = strcspn(v, ",");
+        char item[32];
+        if (len == 0 || len >= sizeof item || k + len + 2 > n)
+            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: bad list", what);
+        memcpy(item, v, len);
+        item[len] = '\0';
+        if (ok && !ok(item))
+            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: unknown value %s", what, item);
+        memcpy(out + k, item, len);
+        k += len;
+        out[k++] = ',';
+        v += len + (v[len] == ',');
+    }
+    out[k] = '\0';
+    return RP_OK;
+}
+
+static int status_word(const char *s)
+{
+    return cases_is_open(s) || cases_transition_ok("received", s) || strcmp(s, "closed") == 0 ||
+           strcmp(s, "received") == 0;
+}
+
+static int time_ok(const char *v)
+{
+    /* ISO 8601 UTC as stored: 2026-11-23 or 2026-11-23T10:00:00Z */
+    size_t n = strlen(v);
+    return (n == 10 || n == 20) && v[4] == '-' && v[7] == '-' && (n == 10 || v[10] == 'T');
+}
+
+int h_reports_query(struct http_req *req, struct store_report_query *q, char *statuses,
+                    size_t n, struct rp_err *err)
+{
+    const char *v;
+    double limit, cursor;
+    int rc = RP_OK;
+
+    memset(q, 0, sizeof *q);
+    if ((v = http_query(req, "bbox")) != NULL) {
+        rc = parse_bbox(v, q->bbox, err);
+        q->has_bbox = 1;
+    }
+    if (rc == RP_OK && (v = http_query(req, "status")) != NULL) {
+        rc = csv_filter(v, status_word, statuses, n, "status", err);
+        q->statuses = statuses;
+    }
+    q->service = http_query(req, "service");
+    q->entity = http_query(req, "entity");
+    q->area = http_query(req, "area");
+    q->since = http_query(req, "since");
+    q->until = http_query(req, "until");
+    if (rc == RP_OK && ((q->since && !time_ok(q->since)) || (q->until && !time_ok(q->until))))
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT,
+                        "since and until are dates (2026-11-23) or UTC times (2026-11-23T10:00:00Z)");
+    if (rc == RP_OK && (v = http_query(req, "overdue")) != NULL) {
+        if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "overdue is true or false");
+        q->overdue = strcmp(v, "true") == 0;
+    }
+    if (rc == RP_OK)
+        rc = http_query_double(req, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit, err);
+    if (rc == RP_OK)
+        rc = http_query_double(req, "cursor", 0, 0, 9e15, &cursor, err);
+    q->limit = (int)limit;
+    q->before_id = (int64_t)cursor;
+    return rc;
+}
+
+/* GET /api/v1/reports?bbox=&status=&service=&entity=&area=&since=&until=&overdue=&limit=&cursor= */
+int h_reports_list(struct http_req *req, struct http_res *res)
+{
+    struct store_report_query q;
+    char statuses[160];
+    struct list_ctx l = {req, NULL, 0};
+    int rc = h_reports_query(req, &q, statuses, sizeof statuses, &res->err);
+
+    if (rc != RP_OK)
+        return rc;
+    l.features = json_array();
+    rc = l.features ? store_reports_query(req->w->store, &q, list_add, &l, &res->err)
+                    : rp_err_set(&res->err, RP_NO_MEMORY, "features");
+    if (rc != RP_OK) {
+        json_decref(l.features);
+        return rc;
+    }
+    return http_reply_json_new(
+        res, 200,
+        json_pack("{s:s, s:o, s:o}", "type", "FeatureCollection", "features", l.features, "next",
+                  json_array_size(l.features) == (size_t)q.limit && l.last_id
+                      ? json_sprintf("%lld", (long long)l.last_id)
+                      : json_null()));
+}
+
+/* ---- workflow ---- */
+
+/* POST /api/v1/reports/{id}/status {status, note?, duplicate_of?} */
+int h_report_status(struct http_req *req, struct http_res *res)
+{
+    const char *status, *note, *dup;
+    json_t *body;
+    int rc = http_body_json(req, &body, &res->err);
+
+    if (rc != RP_OK)
+        return rc;
+    rc = str_field(body, "status", 16, 1, &status, &res->err);
+    if (rc == RP_OK)
+        rc = str_field(body, "note", 1000, 0, &note, &res->err);
+    if (rc == RP_OK)
+        rc = str_field(body, "duplicate_of", STORE_CASE_MAX - 1, 0, &dup, &res->err);
+    if (rc == RP_OK)
+        rc = cases_set_status(req->w, &req->who, http_param(req, "id"), status, note, dup,
+                              &res->err);
+    json_decref(body);
+    return rc == RP_OK ? h_report_get(req, res) : rc;
+}
+
+/* POST /api/v1/reports/{id}/transfer {entity, reason} */
+int h_report_transfer(struct http_req *req, struct http_res *res)
+{
+    const char *entity, *reason;
+    json_t *body;
+    int rc = http_body_json(req, &body, &res->err);
+
+    if (rc != RP_OK)
+        return rc;
+    rc = str_field(body, "entity", STORE_CODE_MAX - 1, 1, &entity, &res->err);
+    if (rc == RP_OK)
+        rc = str_field(body, "reason", 1000, 1, &reason, &res->err);
+    if (rc == RP_OK)
+        rc = cases_transfer(req->w, &req->who, http_param(req, "id"), entity, reason, &res->err);
+    json_decref(body);
+    return rc == RP_OK ? h_report_get(req, res) : rc;
+}
+
+/* POST /api/v1/reports/{id}/confirm [{device_id}] */
+int h_report_confirm(struct http_req *req, struct http_res *res)
+{
+    const char *device = NULL;
+    json_t *body = NULL;
+    int added = 0, rc = RP_OK;
+
+    if (req->body_len) {
+        rc = http_body_json(req, &body, &res->err);
+        if (rc == RP_OK)
+            rc = str_field(body, "device_id", STORE_NAME_MAX - 1, 0, &device, &res->err);
+    }
+    if (rc == RP_OK)
+        rc = cases_confirm(req->w, http_param(req, "id"), device, &added, &res->err);
+    json_decref(body);
+    if (rc != RP_OK)
+        return rc;
+    rc = h_report_get(req, res);
+    if (rc == RP_OK && res->json)
+        json_object_set_new(res->json, "confirmation_added", json_boolean(added));
+    return rc;
+}
+
+struct history_ctx {
+    json_t *list;
+    int full; /* staff of the entity / admin: who exactly */
+};
+
+static int history_add(void *ctx, const struct store_history *h, struct rp_err *err)
+{
+    struct history_ctx *c = ctx;
+    json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s?}, s:s?, s:s?, s:s?}", "at", h->at, "kind",
+                          h->kind, "actor", "role", h->actor_role, "entity", h->actor_entity,
+                          "from", h->from, "to", h->to, "note", h->note);
+
+    if (o && c->full)
+        json_object_set_new(json_object_get(o, "actor"), "id", json_string(h->actor));
+    if (!o || json_array_append_new(c->list, o) != 0)
+        return rp_err_set(err, RP_NO_MEMORY, "history");
+    return RP_OK;
+}
+
+/* GET /api/v1/reports/{id}/history */
+int h_report_history(struct http_req *req, struct http_res *res)
+{
+    static _Thread_local struct store_report r;
+    const char *id = http_param(req, "id");
+    struct history_ctx c = {NULL, 0};
+    int found = 0, rc = store_report_get(req->w->store, id, &r, &found, &res->err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!found)
+        return rp_err_set(&res->err, RP_NOT_FOUND, "no case %.20s", id);
+    c.full = auth_may_act_for(&req->who, r.entity_code);
+    c.list = json_array();
+    rc = c.list ? store_history_each(req->w->store, r.id, history_add, &c, &res->err)
+                : rp_err_set(&res->err, RP_NO_MEMORY, "history");
+    if (rc != RP_OK) {
+        json_decref(c.list);
+        return rc;
+    }
+    return http_reply_json_new(res, 200, json_pack("{s:s, s:o}", "id", r.case_no, "history",
+                                                   c.list));
+}
+
+/* GET /api/v1/route?service_code=&lat=&lon= : where a report would go, creating nothing. */
+int h_route_preview(struct http_req *req, struct http_res *res)
+{
+    static _Thread_local struct store_report r;
+    const char *code = http_query(req, "service_code");
+    struct store_service sv;
+    struct cases_route route;
+    struct geo_place place;
+    const char *areas[3];
+    double lon, lat;
+    int found = 0, rc;
+    json_t *o;
+
+    if (!code)
+        return rp_err_set(&res->err, RP_INVALID_ARGUMENT, "service_code is required");
+    rc = http_query_lonlat(req, &lon, &lat, &res->err);
+    if (rc == RP_OK)
+        rc = store_service_get(req->w->store, code, &sv, &found, &res->err);
+    if (rc == RP_OK && (!found || !sv.active))
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "unknown service_code %.40s", code);
+    if (rc == RP_OK)
+        rc = geo_locate(req->app->areas, &req->w->geo, lon, lat, req->app->cfg.snap_m, &place,
+                        &res->err);
+    if (rc != RP_OK)
+        return rc;
+    memset(&r, 0, sizeof r);
+    cases_place_codes(&place, &r);
+    r.lat = lat;
+    r.lon = lon;
+    snprintf(r.location_source, sizeof r.location_source, "device");
+    for (int i = 0; i < 3; i++)
+        areas[i] = r.area[i];
+    rc = cases_route(req->w->store, &sv, areas, &route, &res->err);
+    if (rc != RP_OK)
+        return rc;
+    o = json_pack("{s:s, s:o, s:o, s:i}", "service_code", sv.code, "location",
+                  h_location_json(req->app, &r), "routing",
+                  h_routing_json(&route.entity, &route.rule), "sla_hours", route.sla_hours);
+    if (o) {
+        char due[STORE_TIME_MAX];
+        time_t t = time(NULL) + (time_t)route.sla_hours * 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(due, sizeof due, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_object_set_new(o, "due_at", json_string(due));
+    }
+    return http_reply_json_new(res, 200, o);
+}

@@ -1,0 +1,20 @@
+/*
+ * server/h_reports.h - the case renderers shared by the native API and Open311.
+ */
+#ifndef H_REPORTS_H
+#define H_REPORTS_H
+
+#include <jansson.h>
+
+#include "data/store.h"
+#include "server/http.h"
+
+/* The case as req's caller may see it (reporter contact only for its entity and admins). */
+json_t *h_report_json(struct http_req *req, const struct store_report *r);
+json_t *h_location_json(const struct app *app, const struct store_report *r);
+json_t *h_routing_json(const struct store_entity *e, const struct store_rule *rule);
+/* The list filters of GET /api/v1/reports from req's query; statuses is q's buffer. */
+int h_reports_query(struct http_req *req, struct store_report_query *q, char *statuses,
+                    size_t n, struct rp_err *err);
+
+#endif
