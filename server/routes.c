@@ -41,6 +41,12 @@ static const struct route routes[] = {
     { HTTP_POST,    "/api/v1/routing-rules",  h_rule_create,   ADMIN,  4096 },
     { HTTP_PUT,     "/api/v1/routing-rules/{id}", h_rule_update, ADMIN, 4096 },
     { HTTP_DELETE,  "/api/v1/routing-rules/{id}", h_rule_delete, ADMIN, 0 },
+    /* Open311 GeoReport v2: {file} is NAME.json or NAME.xml */
+    { HTTP_GET,     "/open311/v2/{file}",          h_open311_get,     ANYONE, 0 },
+    { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, 0 },
+    { HTTP_GET,     "/open311/v2/services/{file}", h_open311_service, ANYONE, 0 },
+    { HTTP_GET,     "/open311/v2/requests/{file}", h_open311_request, ANYONE, 0 },
+    { HTTP_GET,     "/open311/v2/tokens/{file}",   h_open311_token,   ANYONE, 0 },
 };
 /* clang-format on */
 
