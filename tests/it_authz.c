@@ -22,41 +22,128 @@ struct row {
     const char *pattern; /* as in server/routes.c */
     const char *method_name, *path, *body;
     int status[CALLERS];
+    const char *form; /* body is a form (Open311) rather than JSON */
 };
 
-/* The cases a staff key may touch arrive with the reports issue; until then no route is
- * scoped to an entity and both staff columns agree. The DELETE row's {id} is a throwaway key
- * that admin, the only caller allowed to, revokes. */
+/* Paths name fixtures made before the walk: {case} a case routed to IDAAN (the "own" staff's
+ * entity), {own} a separate IDAAN case per caller (so each caller's write meets a fresh case),
+ * {victim} a throwaway key and {rule} a throwaway routing rule (both removed by admin, the
+ * only caller allowed to), {token} a reporter token. */
 /* clang-format off */
 static const struct row matrix[] = {
     /* method       pattern                 verb      path                         body
      *              anon staff_own staff_other tow admin revoked */
     {HTTP_GET,    "/healthz",             "GET",    "/healthz",                 NULL,
-                  {200, 200, 200, 200, 200, 401}},
+                  {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/locate",       "GET",    "/api/v1/locate?lat=8.98&lon=-79.52", NULL,
-                  {200, 200, 200, 200, 200, 401}},
+                  {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/areas",        "GET",    "/api/v1/areas?level=distrito", NULL,
-                  {200, 200, 200, 200, 200, 401}},
+                  {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/areas/{code}", "GET",    "/api/v1/areas/0808",       NULL,
-                  {200, 200, 200, 200, 200, 401}},
+                  {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/me",           "GET",    "/api/v1/me",               NULL,
-                  {200, 200, 200, 200, 200, 401}},
+                  {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/keys",         "GET",    "/api/v1/keys",             NULL,
-                  {401, 403, 403, 403, 200, 401}},
+                  {401, 403, 403, 403, 200, 401}, NULL},
     {HTTP_POST,   "/api/v1/keys",         "POST",   "/api/v1/keys",
                   "{\"role\":\"tow_operator\",\"name\":\"matrix\"}",
-                  {401, 403, 403, 403, 201, 401}},
-    {HTTP_DELETE, "/api/v1/keys/{id}",    "DELETE", "/api/v1/keys/%s",          NULL,
-                  {401, 403, 403, 403, 200, 401}},
+                  {401, 403, 403, 403, 201, 401}, NULL},
+    {HTTP_DELETE, "/api/v1/keys/{id}",    "DELETE", "/api/v1/keys/{victim}",     NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/audit",        "GET",    "/api/v1/audit",            NULL,
-                  {401, 403, 403, 403, 200, 401}},
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/reports",      "POST",   "/api/v1/reports",
+                  "{\"service_code\":\"fuga_agua\",\"lat\":8.98,\"lon\":-79.52}",
+                  {201, 201, 201, 201, 201, 401}, NULL},
+    {HTTP_GET,    "/api/v1/reports",      "GET",    "/api/v1/reports?limit=5",  NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/reports/{id}", "GET",    "/api/v1/reports/{case}",   NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/reports/{id}/status", "POST", "/api/v1/reports/{own}/status",
+                  "{\"status\":\"assigned\"}",
+                  {401, 200, 403, 403, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/reports/{id}/transfer", "POST", "/api/v1/reports/{own}/transfer",
+                  "{\"entity\":\"MOP\",\"reason\":\"matrix\"}",
+                  {401, 200, 403, 403, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/reports/{id}/confirm", "POST", "/api/v1/reports/{case}/confirm", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/reports/{id}/history", "GET", "/api/v1/reports/{case}/history", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/route",        "GET",    "/api/v1/route?service_code=basura&lat=8.98&lon=-79.52",
+                  NULL, {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/services",     "GET",    "/api/v1/services",         NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/services/{code}", "GET", "/api/v1/services/basura",  NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_PUT,    "/api/v1/services/{code}", "PUT", "/api/v1/services/basura",
+                  "{\"name_es\":\"Basura no recogida\",\"name_en\":\"Uncollected garbage\","
+                  "\"group\":\"aseo\",\"sla_hours\":48}",
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/entities",     "GET",    "/api/v1/entities",         NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/entities/{code}", "GET", "/api/v1/entities/IDAAN",   NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_PUT,    "/api/v1/entities/{code}", "PUT", "/api/v1/entities/AMP",
+                  "{\"name\":\"Autoridad Marítima de Panamá\",\"kind\":\"national\"}",
+                  {401, 403, 403, 403, 201, 401}, NULL},
+    {HTTP_GET,    "/api/v1/routing-rules", "GET",   "/api/v1/routing-rules",    NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/routing-rules", "POST",  "/api/v1/routing-rules",
+                  "{\"service_code\":\"hueco\",\"area\":\"0406\",\"entity\":\"MUN-0406\"}",
+                  {401, 403, 403, 403, 201, 401}, NULL},
+    {HTTP_PUT,    "/api/v1/routing-rules/{id}", "PUT", "/api/v1/routing-rules/{rule}",
+                  "{\"service_code\":\"hueco\",\"area\":\"0404\",\"entity\":\"MUN-0404\"}",
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_DELETE, "/api/v1/routing-rules/{id}", "DELETE", "/api/v1/routing-rules/{rule}", NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_GET,    "/open311/v2/{file}",   "GET",    "/open311/v2/services.json", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_POST,   "/open311/v2/{file}",   "POST",   "/open311/v2/requests.json",
+                  "service_code=basura&lat=8.98&long=-79.52",
+                  {201, 201, 201, 201, 201, 401}, "form"},
+    {HTTP_GET,    "/open311/v2/services/{file}", "GET", "/open311/v2/services/basura.xml", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/open311/v2/requests/{file}", "GET", "/open311/v2/requests/{case}.json", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/open311/v2/tokens/{file}", "GET", "/open311/v2/tokens/{token}.json", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
 };
 /* clang-format on */
 
 static struct it_server srv;
 static const char *panama_db;
 static char keys[CALLERS][128];
-static char victim_id[32]; /* a key for the DELETE row to revoke */
+static char victim_id[32];         /* a key for the DELETE row to revoke */
+static char a_case[32], a_token[80], own_case[CALLERS][32], rule_id[32];
+
+/* path with {victim}, {case}, {own}, {rule} and {token} filled in for caller c */
+static void fill(const char *path, int c, char *out, size_t n)
+{
+    static const struct {
+        const char *name;
+        int which;
+    } slots[] = {{"{victim}", 0}, {"{case}", 1}, {"{own}", 2}, {"{rule}", 3}, {"{token}", 4}};
+    size_t k = 0;
+
+    while (*path && k + 1 < n) {
+        size_t i;
+        for (i = 0; i < sizeof slots / sizeof slots[0]; i++)
+            if (strncmp(path, slots[i].name, strlen(slots[i].name)) == 0)
+                break;
+        if (i == sizeof slots / sizeof slots[0]) {
+            out[k++] = *path++;
+            continue;
+        }
+        const char *v = slots[i].which == 0   ? victim_id
+                        : slots[i].which == 1 ? a_case
+                        : slots[i].which == 2 ? own_case[c]
+                        : slots[i].which == 3 ? rule_id
+                                              : a_token;
+        k += (size_t)snprintf(out + k, n - k, "%s", v);
+        path += strlen(slots[i].name);
+    }
+    out[k < n ? k : n - 1] = '\0';
+}
 
 static void test_every_route_has_a_matrix_row(void)
 {
@@ -88,15 +175,28 @@ static void test_matrix(void)
 {
     for (size_t k = 0; k < sizeof matrix / sizeof matrix[0]; k++) {
         const struct row *m = &matrix[k];
-        char path[256];
 
-        snprintf(path, sizeof path, m->path, victim_id);
         for (int c = 0; c < CALLERS; c++) {
             struct it_reply r;
-            CHECK(it_send(&srv, m->method_name, path, c == ANON ? NULL : keys[c], m->body, &r) ==
-                  0);
+            char path[256];
+            fill(m->path, c, path, sizeof path);
+            if (m->form) {
+                char auth[200];
+                struct curl_slist *h =
+                    curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+                if (c != ANON) {
+                    snprintf(auth, sizeof auth, "Authorization: Bearer %s", keys[c]);
+                    h = curl_slist_append(h, auth);
+                }
+                CHECK(it_request(&srv, m->method_name, path, m->body, strlen(m->body), h, &r) ==
+                      0);
+                curl_slist_free_all(h);
+            } else {
+                CHECK(it_send(&srv, m->method_name, path, c == ANON ? NULL : keys[c], m->body,
+                              &r) == 0);
+            }
             if (r.status != m->status[c])
-                CHECK_REPORT("%s %s as %s: %ld, want %d (%s)", m->method_name, path,
+                CHECK_REPORT("%s %s as %s: %ld, want %d (%.300s)", m->method_name, path,
                              caller_names[c], r.status, m->status[c], r.body);
             if (r.status == 401 && !strstr(r.headers, "WWW-Authenticate: Bearer"))
                 CHECK_REPORT("%s %s as %s: 401 without WWW-Authenticate", m->method_name, path,
@@ -336,6 +436,33 @@ static void make_keys(void)
     revoke_argv[5] = "5";
     CHECK(it_run_out(revoke_argv, out, sizeof out) == 0);
     snprintf(victim_id, sizeof victim_id, "6");
+    /* cases routed to IDAAN: one to read, one per caller to change; a rule to edit, delete */
+    for (int c = -1; c < CALLERS; c++) {
+        struct it_reply r;
+        json_t *j;
+        CHECK(it_send(&srv, "POST", "/api/v1/reports", NULL,
+                      "{\"service_code\":\"fuga_agua\",\"lat\":8.98,\"lon\":-79.52}", &r) == 0);
+        j = it_json(&r);
+        snprintf(c < 0 ? a_case : own_case[c], 32, "%s",
+                 json_string_value(json_object_get(j, "id")));
+        if (c < 0)
+            snprintf(a_token, sizeof a_token, "%s",
+                     json_string_value(json_object_get(j, "token")));
+        json_decref(j);
+        free(r.body);
+    }
+    {
+        struct it_reply r;
+        json_t *j;
+        CHECK(it_send(&srv, "POST", "/api/v1/routing-rules", keys[ADMIN],
+                      "{\"service_code\":\"hueco\",\"area\":\"0101\",\"entity\":\"MOP\"}",
+                      &r) == 0);
+        j = it_json(&r);
+        snprintf(rule_id, sizeof rule_id, "%lld",
+                 (long long)json_integer_value(json_object_get(j, "id")));
+        json_decref(j);
+        free(r.body);
+    }
     /* bad subcommands and roles exit 2 */
     {
         char *bad_role[] = {(char *)it_bin(), "keys", "create", "--db", srv.db, "--role", "root",
