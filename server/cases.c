@@ -207,7 +207,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     struct insert_job job;
     struct geo_place place;
     const char *areas[3];
-    char actor[32];
+    char actor[STORE_NAME_MAX + 8];
     char *attrs = NULL;
     int found = 0, rc;
 
@@ -387,7 +387,7 @@ int cases_set_status(struct worker *w, const struct principal *who, const char *
                      struct rp_err *err)
 {
     static _Thread_local struct store_report r, dup;
-    char actor[32];
+    char actor[STORE_NAME_MAX + 8];
     int64_t dup_id = 0;
     int changed = 0, found = 0, closes, rc;
 
@@ -435,7 +435,7 @@ int cases_transfer(struct worker *w, const struct principal *who, const char *ca
 {
     static _Thread_local struct store_report r;
     struct store_entity e;
-    char actor[32];
+    char actor[STORE_NAME_MAX + 8];
     int found = 0, rc;
 
     rc = store_begin(w->store, err);

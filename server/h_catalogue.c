@@ -188,7 +188,8 @@ static int service_write(struct store *s, void *ctx, struct rp_err *err)
     if (rc == RP_OK && c->national_entity) {
         struct store_rule r;
         memset(&r, 0, sizeof r);
-        snprintf(r.service_code, sizeof r.service_code, "%s", c->sv->code);
+        memcpy(r.service_code, c->sv->code, sizeof r.service_code); /* same size */
+        r.service_code[sizeof r.service_code - 1] = '\0';
         snprintf(r.entity_code, sizeof r.entity_code, "%s", c->national_entity);
         snprintf(r.note, sizeof r.note, "national");
         rc = store_rule_put(s, &r, err);

@@ -286,7 +286,7 @@ IT_FN int it_send(const struct it_server *s, const char *method, const char *pat
                   const char *key, const char *json, struct it_reply *r)
 {
     struct curl_slist *h = NULL;
-    char auth[256];
+    char auth[1024];
     int rc;
 
     if (key) {

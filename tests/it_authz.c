@@ -181,7 +181,7 @@ static void test_matrix(void)
             char path[256];
             fill(m->path, c, path, sizeof path);
             if (m->form) {
-                char auth[200];
+                char auth[1024];
                 struct curl_slist *h =
                     curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
                 if (c != ANON) {
@@ -348,7 +348,7 @@ static void test_key_requests_are_checked(void)
     }
     /* not JSON at all */
     {
-        char auth[200];
+        char auth[1024];
         struct curl_slist *h;
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", keys[ADMIN]);
         h = curl_slist_append(NULL, auth);

@@ -20,7 +20,7 @@ static char admin[128], idaan[128], aaud[128];
 static json_t *report(const char *service, double lat, double lon, const char *extra,
                       const char *key, const char *idem, long *status)
 {
-    char body[1024], hdr[200];
+    char body[1024], hdr[1024];
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     struct it_reply r;
     json_t *j;
