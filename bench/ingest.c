@@ -81,7 +81,8 @@ static int fill(const char *db, long long want, const char *points_file)
     snprintf(r.entity_code, sizeof r.entity_code, "AAUD");
     snprintf(r.description, sizeof r.description, "synthetic case for bench/ingest");
     n.r = &r;
-    n.sla_hours = 48;
+    snprintf(r.created_at, sizeof r.created_at, "2026-11-01T12:00:00Z");
+    snprintf(r.due_at, sizeof r.due_at, "2026-11-03T12:00:00Z");
     n.actor = "bench";
     n.actor_role = "admin";
     srand(7);

@@ -113,8 +113,7 @@ static const char *const sql_text[SQL__COUNT] = {
                                " 'received', ?4, ?5, nullif(?6, ''), nullif(?7, ''), nullif(?8, ''),"
                                " nullif(?9, 0), ?10, nullif(?11, ''), nullif(?12, ''),"
                                " nullif(?13, ''), nullif(?14, ''), nullif(?15, ''), nullif(?16, ''),"
-                               " nullif(?17, ''), ?18, nullif(?19, 0), " NOW_UTC ", " NOW_UTC ","
-                               " strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+' || ?20 || ' hours'),"
+                               " nullif(?17, ''), ?18, nullif(?19, 0), ?20, ?20, ?21,"
                                " MakePoint(?5, ?4, 4326))",
     [SQL_REPORT_GET]         = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.case_no = ?1",
     [SQL_REPORT_BY_ID]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id = ?1",
@@ -128,8 +127,10 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_REPORTS_NEAR]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
                                " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?2"
                                " AND xmin <= ?4 AND ymax >= ?3 AND ymin <= ?5)"
-                               " AND r.service_code = ?1 AND r.status IN " OPEN_STATUSES
-                               " AND r.created_at >= ?6 ORDER BY r.id DESC LIMIT 50",
+                               /* unary + keeps the planner on the R*Tree: the service's
+                                  index would scan every recent case of the service */
+                               " AND +r.service_code = ?1 AND +r.status IN " OPEN_STATUSES
+                               " AND +r.created_at >= ?6 ORDER BY r.id DESC LIMIT 50",
     [SQL_REPORT_SET_STATUS]  = "UPDATE reports SET status = ?3, updated_at = " NOW_UTC ","
                                " closed_at = CASE WHEN ?4 THEN coalesce(closed_at, " NOW_UTC ") ELSE NULL END,"
                                " duplicate_of = nullif(?5, 0) WHERE id = ?1 AND status = ?2",

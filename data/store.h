@@ -238,10 +238,10 @@ struct store_report {
 };
 
 struct store_report_new {
-    const struct store_report *r; /* service_code, lat/lon, area, snapped_m, location_source,
+    struct store_report *r;       /* service_code, lat/lon, area, snapped_m, location_source,
                                      address, description, attributes, reporter_*, device_id,
-                                     entity_code, rule_id */
-    int sla_hours;
+                                     entity_code, rule_id, created_at, due_at; the insert sets
+                                     id, case_no, status and updated_at */
     unsigned char token_hash[STORE_HASH_LEN];
     const char *token;            /* kept with the idempotency key only, for a replay */
     const char *idempotency_key;  /* NULL: none */

@@ -15,7 +15,13 @@
 static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
 {
     const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", v ? (const char *)v : "");
+    size_t len = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+    if (len >= n)
+        len = n - 1;
+    if (len)
+        memcpy(dst, v, len);
+    dst[len] = '\0';
 }
 
 #define COPY(dst, st, col) col_copy((dst), sizeof(dst), (st), (col))
@@ -142,7 +148,7 @@ static int idem_lookup(struct store *s, const struct store_report_new *n, int *s
 int store_report_insert(struct store *s, const struct store_report_new *n, int64_t *out_id,
                         int *replayed, char token[64], struct rp_err *err)
 {
-    const struct store_report *r = n->r;
+    struct store_report *r = n->r;
     char case_no[STORE_CASE_MAX];
     sqlite3_stmt *st;
     int rc, seen = 0;
@@ -179,12 +185,17 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
     sqlite3_bind_text(st, 17, r->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 18, r->entity_code, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 19, r->rule_id);
-    sqlite3_bind_int(st, 20, n->sla_hours);
+    sqlite3_bind_text(st, 20, r->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 21, r->due_at, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return store_sql_error(s, "insert report", err);
     *out_id = sqlite3_last_insert_rowid(s->db);
+    r->id = *out_id;
+    memcpy(r->case_no, case_no, sizeof r->case_no);
+    memcpy(r->updated_at, r->created_at, sizeof r->updated_at);
+    snprintf(r->status, sizeof r->status, "received");
     rc = store_history_add(s, *out_id,
                            &(struct store_history){0, NULL, "created", n->actor, n->actor_role,
                                                    n->actor_entity, NULL, "received", NULL},

@@ -24,6 +24,7 @@ struct job {
 
 struct store_writer {
     struct store *s;
+    sqlite3_stmt *savepoint, *release, *rollback_to; /* prepared once: they run per job */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, finished;
@@ -32,11 +33,12 @@ struct store_writer {
     uint64_t commits, jobs;
 };
 
-static int exec(struct store *s, const char *sql, struct rp_err *err)
+static int step(struct store *s, sqlite3_stmt *st, struct rp_err *err)
 {
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_sql_error(s, sql, err);
-    return RP_OK;
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "savepoint", err);
 }
 
 /* Runs one batch; sets each job's rc/err (not done: the caller marks them under the lock). */
@@ -51,12 +53,12 @@ static void run_batch(struct store_writer *w, struct job *batch)
             j->err = err;
             continue;
         }
-        j->rc = exec(w->s, "SAVEPOINT job", &j->err);
+        j->rc = step(w->s, w->savepoint, &j->err);
         if (j->rc == RP_OK)
             j->rc = j->fn(w->s, j->arg, &j->err);
         if (j->rc != RP_OK)
-            (void)sqlite3_exec(w->s->db, "ROLLBACK TO job", NULL, NULL, NULL);
-        (void)sqlite3_exec(w->s->db, "RELEASE job", NULL, NULL, NULL);
+            (void)step(w->s, w->rollback_to, &err);
+        (void)step(w->s, w->release, &err);
         ok += j->rc == RP_OK;
     }
     if (rc != RP_OK)
@@ -110,6 +112,15 @@ static void *writer_loop(void *arg)
     return NULL;
 }
 
+static void writer_free(struct store_writer *w)
+{
+    sqlite3_finalize(w->savepoint);
+    sqlite3_finalize(w->release);
+    sqlite3_finalize(w->rollback_to);
+    store_close(w->s);
+    free(w);
+}
+
 int store_writer_start(const char *path, struct store_writer **out, struct rp_err *err)
 {
     struct store_writer *w = calloc(1, sizeof *w);
@@ -123,14 +134,23 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
         free(w);
         return rc;
     }
+    if (sqlite3_prepare_v2(w->s->db, "SAVEPOINT job", -1, &w->savepoint, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->s->db, "RELEASE job", -1, &w->release, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->s->db, "ROLLBACK TO job", -1, &w->rollback_to, NULL) != SQLITE_OK) {
+        rc = store_sql_error(w->s, "writer statements", err);
+        writer_free(w);
+        return rc;
+    }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->finished, NULL);
     w->tail = &w->head;
     w->running = 1;
     if (pthread_create(&w->thread, NULL, writer_loop, w) != 0) {
-        store_close(w->s);
-        free(w);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->wake);
+        pthread_cond_destroy(&w->finished);
+        writer_free(w);
         return rp_err_set(err, RP_INTERNAL, "writer thread");
     }
     *out = w;
@@ -146,11 +166,10 @@ void store_writer_stop(struct store_writer *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    store_close(w->s);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->finished);
-    free(w);
+    writer_free(w);
 }
 
 int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err)

@@ -266,8 +266,15 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
         snprintf(actor, sizeof actor, "key:%lld", (long long)who->key_id);
     else
         snprintf(actor, sizeof actor, "citizen");
+    {
+        time_t now = time(NULL), due = now + (time_t)out->route.sla_hours * 3600;
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(r.created_at, sizeof r.created_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        gmtime_r(&due, &tm);
+        strftime(r.due_at, sizeof r.due_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
     job.n.r = &r;
-    job.n.sla_hours = out->route.sla_hours;
     job.n.token = out->token;
     job.n.idempotency_key = in->idempotency_key;
     if (in->body_hash)
@@ -281,11 +288,15 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     out->replayed = job.replayed;
     if (job.replayed)
         copy_str(out->token, sizeof out->token, job.token);
-    /* read back what was stored (a replay: the first request's case and routing) */
+    if (!job.replayed) {
+        out->report = r; /* as stored: the insert filled in id, number and status */
+        return RP_OK;
+    }
+    /* a replay: the first request's case and routing, read back */
     rc = store_report_by_id(w->store, job.id, &out->report, &found, err);
     if (rc == RP_OK && !found)
-        rc = rp_err_set(err, RP_STORAGE, "case %lld vanished after commit", (long long)job.id);
-    if (rc == RP_OK && out->replayed) {
+        rc = rp_err_set(err, RP_STORAGE, "case %lld vanished", (long long)job.id);
+    if (rc == RP_OK) {
         rc = store_entity_get(w->store, out->report.entity_code, &out->route.entity, &found, err);
         if (rc == RP_OK && out->report.rule_id)
             rc = store_rule_get(w->store, out->report.rule_id, &out->route.rule, &found, err);

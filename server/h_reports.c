@@ -53,8 +53,9 @@ json_t *h_routing_json(const struct store_entity *e, const struct store_rule *ru
                      rj);
 }
 
-/* The case as the caller may see it. */
-json_t *h_report_json(struct http_req *req, const struct store_report *r)
+/* The case as the caller may see it; e and rule when the caller has them (else looked up). */
+static json_t *report_json(struct http_req *req, const struct store_report *r,
+                           const struct store_entity *known_e, const struct store_rule *known_rule)
 {
     struct store_entity e;
     struct store_rule rule;
@@ -62,12 +63,17 @@ json_t *h_report_json(struct http_req *req, const struct store_report *r)
     int found = 0, mine = auth_may_act_for(&req->who, r->entity_code);
     json_t *o, *attrs;
 
-    if (store_entity_get(req->w->store, r->entity_code, &e, &found, &err) != RP_OK || !found) {
+    if (known_e) {
+        e = *known_e;
+    } else if (store_entity_get(req->w->store, r->entity_code, &e, &found, &err) != RP_OK ||
+               !found) {
         memset(&e, 0, sizeof e);
         snprintf(e.code, sizeof e.code, "%s", r->entity_code);
     }
     memset(&rule, 0, sizeof rule);
-    if (r->rule_id)
+    if (known_rule)
+        rule = *known_rule;
+    else if (r->rule_id)
         store_rule_get(req->w->store, r->rule_id, &rule, &found, &err);
     attrs = r->attributes[0] ? json_loads(r->attributes, 0, NULL) : NULL;
     o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:s, s:b, s:s, s:s, s:s?, s:i}",
@@ -94,6 +100,11 @@ json_t *h_report_json(struct http_req *req, const struct store_report *r)
                                       r->reporter_phone[0] ? r->reporter_phone : NULL,
                                       "device_id", r->device_id[0] ? r->device_id : NULL));
     return o;
+}
+
+json_t *h_report_json(struct http_req *req, const struct store_report *r)
+{
+    return report_json(req, r, NULL, NULL);
 }
 
 /* ---- input ---- */
@@ -278,11 +289,10 @@ int h_reports_create(struct http_req *req, struct http_res *res)
         c.duplicates = NULL;
         return rc;
     }
-    out = h_report_json(req, &c.report);
+    out = report_json(req, &c.report, &c.route.entity, &c.route.rule);
     if (out) {
         json_object_set_new(out, "token", json_string(c.token));
         json_object_set_new(out, "possible_duplicates", c.duplicates);
-        json_object_set_new(out, "routing", h_routing_json(&c.route.entity, &c.route.rule));
     } else {
         json_decref(c.duplicates);
     }
