@@ -109,9 +109,10 @@ static int case_number(struct store *s, char out[STORE_CASE_MAX], struct rp_err 
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return store_sql_error(s, "case number", err);
-    if (n > 999999)
+    /* six digits, growing to seven past 999,999 cases in a year (311 takes ~1.7 M contacts) */
+    if (n > 9999999)
         return rp_err_set(err, RP_STORAGE, "case numbers for %d are exhausted", year);
-    snprintf(out, STORE_CASE_MAX, "%04d-%06d", year % 10000, (int)(n % 1000000));
+    snprintf(out, STORE_CASE_MAX, "%04d-%06d", year % 10000, (int)(n % 10000000));
     return RP_OK;
 }
 

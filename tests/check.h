@@ -67,6 +67,17 @@ static int check_failed, check_passed, check_current_failed;
             check_passed++;                                                                   \
     } while (0)
 
+#define RUN_ARG(test, arg)                                                                    \
+    do {                                                                                      \
+        check_current_failed = 0;                                                             \
+        fprintf(stderr, "-- %s\n", #test);                                                    \
+        test(arg);                                                                            \
+        if (check_current_failed)                                                             \
+            check_failed++;                                                                   \
+        else                                                                                  \
+            check_passed++;                                                                   \
+    } while (0)
+
 static inline int check_exit(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);

@@ -146,6 +146,13 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
     snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
     if (src_db && it_copy(src_db, s->db) != 0)
         return -1;
+    if (src_db) { /* committed pages may still be in the write-ahead log */
+        char wal_from[300], wal_to[160];
+        snprintf(wal_from, sizeof wal_from, "%s-wal", src_db);
+        snprintf(wal_to, sizeof wal_to, "%s-wal", s->db);
+        if (access(wal_from, F_OK) == 0 && it_copy(wal_from, wal_to) != 0)
+            return -1;
+    }
     if (pipe(out) != 0)
         return -1;
     argv[n++] = (char *)it_bin();
