@@ -325,10 +325,24 @@ struct list_ctx {
     int64_t last_id;
 };
 
+/* A list entry is flat, for maps and tables: codes, not names; the whole case (names, routing
+ * rule, reporter for its entity's staff) is one GET /api/v1/reports/{id} away. */
+static json_t *list_props(const struct store_report *r)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:b, s:i}",
+                     "id", r->case_no, "service_code", r->service_code, "status", r->status,
+                     "entity", r->entity_code, "provincia", r->area[2][0] ? r->area[2] : NULL,
+                     "distrito", r->area[1][0] ? r->area[1] : NULL, "corregimiento",
+                     r->area[0][0] ? r->area[0] : NULL, "description",
+                     r->description[0] ? r->description : NULL, "created_at", r->created_at,
+                     "updated_at", r->updated_at, "due_at", r->due_at, "overdue", r->overdue,
+                     "confirmations", r->confirmations);
+}
+
 static int list_add(void *ctx, const struct store_report *r, struct rp_err *err)
 {
     struct list_ctx *l = ctx;
-    json_t *props = h_report_json(l->req, r);
+    json_t *props = list_props(r);
     json_t *f = props ? json_pack("{s:s, s:s, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
                                   r->case_no, "geometry", "type", "Point", "coordinates", r->lon,
                                   r->lat, "properties", props)
