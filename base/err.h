@@ -29,6 +29,7 @@
     X(URI_TOO_LONG,           414, "uri_too_long")         \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type") \
     X(INVALID_DATA,           422, "invalid_data")         \
+    X(INVALID_IMAGE,          422, "invalid_image")        \
     X(OUTSIDE_AREA,           422, "outside_service_area") \
     X(RATE_LIMITED,           429, "rate_limited")         \
     X(HEADERS_TOO_LARGE,      431, "headers_too_large")    \
