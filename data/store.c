@@ -143,6 +143,12 @@ static const char *const sql_text[SQL__COUNT] = {
                                " to_value, note FROM report_history WHERE report_id = ?1 ORDER BY id",
     [SQL_CONFIRM_ADD]        = "INSERT OR IGNORE INTO confirmations (report_id, device_id, at)"
                                " VALUES (?1, ?2, " NOW_UTC ")",
+    [SQL_PHOTO_ADD]          = "INSERT OR IGNORE INTO photos (report_id, sha256, width, height,"
+                               " thumb_width, thumb_height, kind, added_by) VALUES (?1, ?2, ?3,"
+                               " ?4, ?5, ?6, ?7, ?8)",
+    [SQL_PHOTOS_EACH]        = "SELECT sha256, width, height, thumb_width, thumb_height, kind,"
+                               " added_by FROM photos WHERE report_id = ?1 ORDER BY id",
+    [SQL_PHOTO_KNOWN]        = "SELECT 1 FROM photos WHERE sha256 = ?1 LIMIT 1",
     [SQL_CONFIRM_COUNT]      = "UPDATE reports SET confirmations = confirmations + 1,"
                                " updated_at = " NOW_UTC " WHERE id = ?1",
 };

@@ -237,6 +237,13 @@ struct store_report {
     char closed_at[STORE_TIME_MAX];
 };
 
+struct store_photo {
+    char sha256[65];
+    int width, height, thumb_width, thumb_height;
+    const char *kind;     /* "report" or "after" */
+    const char *added_by; /* "reporter", "key:<id>" */
+};
+
 struct store_report_new {
     struct store_report *r;       /* service_code, lat/lon, area, snapped_m, location_source,
                                      address, description, attributes, reporter_*, device_id,
@@ -247,6 +254,8 @@ struct store_report_new {
     const char *idempotency_key;  /* NULL: none */
     unsigned char body_hash[STORE_HASH_LEN];
     const char *actor, *actor_role, *actor_entity;
+    const struct store_photo *photos; /* inserted with the case */
+    int nphotos;
 };
 
 /* Inside the caller's transaction: numbers the case (YYYY-NNNNNN, Panama's year), inserts it
@@ -303,5 +312,15 @@ int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, 
 /* One confirmation per device (device_id NULL: always counted). *added = 0 for a repeat. */
 int store_report_confirm(struct store *s, int64_t report_id, const char *device_id, int *added,
                          struct rp_err *err);
+
+/* ---- photos (store_reports.c) ---- */
+
+/* Inside the caller's transaction; a photo already on the case is not added twice. */
+int store_photo_add(struct store *s, int64_t report_id, const struct store_photo *p,
+                    struct rp_err *err);
+typedef int (*store_photo_fn)(void *ctx, const struct store_photo *p, struct rp_err *err);
+int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, void *ctx,
+                      struct rp_err *err);
+int store_photo_known(struct store *s, const char *sha256, int *known, struct rp_err *err);
 
 #endif

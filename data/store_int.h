@@ -54,6 +54,9 @@ enum store_sql {
     SQL_HISTORY_EACH,
     SQL_CONFIRM_ADD,
     SQL_CONFIRM_COUNT,
+    SQL_PHOTO_ADD,
+    SQL_PHOTOS_EACH,
+    SQL_PHOTO_KNOWN,
     SQL__COUNT
 };
 

@@ -201,6 +201,8 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
                            &(struct store_history){0, NULL, "created", n->actor, n->actor_role,
                                                    n->actor_entity, NULL, "received", NULL},
                            err);
+    for (int i = 0; rc == RP_OK && i < n->nphotos; i++)
+        rc = store_photo_add(s, *out_id, &n->photos[i], err);
     if (rc != RP_OK || !n->idempotency_key)
         return rc;
     st = store_stmt(s, SQL_IDEM_PUT, err);
@@ -401,4 +403,64 @@ int store_report_confirm(struct store *s, int64_t report_id, const char *device_
         return store_sql_error(s, "confirmation", err);
     *added = 1;
     return RP_OK;
+}
+
+int store_photo_add(struct store *s, int64_t report_id, const struct store_photo *p,
+                    struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PHOTO_ADD, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    sqlite3_bind_text(st, 2, p->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, p->width);
+    sqlite3_bind_int(st, 4, p->height);
+    sqlite3_bind_int(st, 5, p->thumb_width);
+    sqlite3_bind_int(st, 6, p->thumb_height);
+    sqlite3_bind_text(st, 7, p->kind ? p->kind : "report", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, p->added_by ? p->added_by : "reporter", -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "photo", err);
+}
+
+int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, void *ctx,
+                      struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PHOTOS_EACH, err);
+    char kind[16], by[64];
+    int rc, out = RP_OK;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int64(st, 1, report_id);
+    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_photo p = {"", sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+                                sqlite3_column_int(st, 3), sqlite3_column_int(st, 4), kind, by};
+        col_copy(p.sha256, sizeof p.sha256, st, 0);
+        col_copy(kind, sizeof kind, st, 5);
+        col_copy(by, sizeof by, st, 6);
+        out = fn(ctx, &p, err);
+    }
+    if (out == RP_OK && rc != SQLITE_DONE)
+        out = store_sql_error(s, "photos", err);
+    sqlite3_reset(st);
+    return out;
+}
+
+int store_photo_known(struct store *s, const char *sha256, int *known, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PHOTO_KNOWN, err);
+    int rc;
+
+    *known = 0;
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *known = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "photo", err);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "media/store.h"
 
 /* ---- routing ---- */
 
@@ -221,7 +222,21 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
                           in->service_code);
     if (in->attributes && (rc = check_attributes(&out->service, in->attributes, err)) != RP_OK)
         return rc;
-    rc = geo_locate(app->areas, &w->geo, in->lon, in->lat, app->cfg.snap_m, &place, err);
+    double lat = in->lat, lon = in->lon;
+    const char *source = in->location_source ? in->location_source : "device";
+    if (!in->has_point) { /* a position only from the photo: never used otherwise */
+        for (int i = 0; i < in->nphotos && source != NULL; i++)
+            if (in->photos[i].has_gps) {
+                lat = in->photos[i].gps_lat;
+                lon = in->photos[i].gps_lon;
+                source = NULL;
+            }
+        if (source != NULL)
+            return rp_err_set(err, RP_INVALID_COORDINATES,
+                              "lat and lon are required (no photo carries a GPS position)");
+        source = "photo_exif";
+    }
+    rc = geo_locate(app->areas, &w->geo, lon, lat, app->cfg.snap_m, &place, err);
     if (rc != RP_OK)
         return rc;
     cases_place_codes(&place, &r);
@@ -230,15 +245,14 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     rc = cases_route(w->store, &out->service, areas, &out->route, err);
     if (rc != RP_OK)
         return rc;
-    rc = find_duplicates(w, &out->service, in->lon, in->lat, &out->duplicates, err);
+    rc = find_duplicates(w, &out->service, lon, lat, &out->duplicates, err);
     if (rc != RP_OK)
         return rc;
 
     copy_str(r.service_code, sizeof r.service_code, out->service.code);
-    r.lat = in->lat;
-    r.lon = in->lon;
-    copy_str(r.location_source, sizeof r.location_source,
-             in->location_source ? in->location_source : "device");
+    r.lat = lat;
+    r.lon = lon;
+    copy_str(r.location_source, sizeof r.location_source, source);
     copy_str(r.address, sizeof r.address, in->address);
     copy_str(r.description, sizeof r.description, in->description);
     attrs = in->attributes && json_object_size(in->attributes)
@@ -282,6 +296,23 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     job.n.actor = actor;
     job.n.actor_role = auth_role_name(who->role);
     job.n.actor_entity = who->entity[0] ? who->entity : NULL;
+    /* the files first, durably; the case that names them commits after. A crash in between
+     * leaves files no row names, which the startup sweep removes. */
+    struct store_photo rows[CASES_PHOTOS_MAX];
+    for (int i = 0; i < in->nphotos && i < CASES_PHOTOS_MAX; i++) {
+        rc = media_store_put(app->cfg.media, &in->photos[i], err);
+        if (rc != RP_OK)
+            return rc;
+        memcpy(rows[i].sha256, in->photos[i].sha256, sizeof rows[i].sha256);
+        rows[i].width = in->photos[i].display.width;
+        rows[i].height = in->photos[i].display.height;
+        rows[i].thumb_width = in->photos[i].thumb.width;
+        rows[i].thumb_height = in->photos[i].thumb.height;
+        rows[i].kind = "report";
+        rows[i].added_by = who->key_id ? actor : "reporter";
+    }
+    job.n.photos = rows;
+    job.n.nphotos = in->nphotos < CASES_PHOTOS_MAX ? in->nphotos : CASES_PHOTOS_MAX;
     rc = store_writer_run(app->writer, insert_run, &job, err);
     if (rc != RP_OK)
         return rc;
@@ -497,5 +528,73 @@ int cases_confirm(struct worker *w, const char *case_no, const char *device_id, 
                                &(struct store_history){0, NULL, "confirmed", "citizen",
                                                        "anonymous", NULL, NULL, NULL, NULL},
                                err);
+    return store_end(w->store, rc, err);
+}
+
+int cases_photo_access(struct worker *w, const struct principal *who, const char *case_no,
+                       const char *token, int *reporter, struct rp_err *err)
+{
+    static _Thread_local struct store_report r, t;
+    unsigned char hash[STORE_HASH_LEN];
+    int found = 0, rc;
+
+    *reporter = 0;
+    rc = store_report_get(w->store, case_no, &r, &found, err);
+    if (rc != RP_OK)
+        return rc;
+    if (!found)
+        return rp_err_set(err, RP_NOT_FOUND, "no case %.20s", case_no);
+    if (token && cases_token_hash(token, hash)) {
+        rc = store_report_by_token(w->store, hash, &t, &found, err);
+        if (rc != RP_OK)
+            return rc;
+        *reporter = found && t.id == r.id;
+    }
+    if (!*reporter && !auth_may_act_for(who, r.entity_code))
+        return rp_err_set(err, who->role == AUTH_ANONYMOUS ? RP_UNAUTHORIZED : RP_FORBIDDEN,
+                          "photos are added by the reporter (X-Report-Token) or by staff of "
+                          "the case's entity");
+    return RP_OK;
+}
+
+int cases_add_photos(struct app *app, struct worker *w, const struct principal *who,
+                     const char *case_no, int reporter, const struct media_photo *photos, int n,
+                     struct rp_err *err)
+{
+    static _Thread_local struct store_report r;
+    char actor[STORE_NAME_MAX + 8];
+    int found = 0, rc;
+
+    if (n < 1 || n > CASES_PHOTOS_MAX)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "send 1 to %d photo parts", CASES_PHOTOS_MAX);
+    for (int i = 0; i < n; i++) {
+        rc = media_store_put(app->cfg.media, &photos[i], err);
+        if (rc != RP_OK)
+            return rc;
+    }
+    actor_of(who, actor, sizeof actor);
+    rc = store_begin(w->store, err);
+    if (rc == RP_OK && ((rc = store_report_get(w->store, case_no, &r, &found, err)) == RP_OK) &&
+        !found)
+        rc = rp_err_set(err, RP_NOT_FOUND, "no case %.20s", case_no);
+    for (int i = 0; rc == RP_OK && i < n; i++) {
+        struct store_photo p;
+        memcpy(p.sha256, photos[i].sha256, sizeof p.sha256);
+        p.width = photos[i].display.width;
+        p.height = photos[i].display.height;
+        p.thumb_width = photos[i].thumb.width;
+        p.thumb_height = photos[i].thumb.height;
+        p.kind = reporter ? "report" : "after";
+        p.added_by = reporter ? "reporter" : actor;
+        rc = store_photo_add(w->store, r.id, &p, err);
+    }
+    if (rc == RP_OK && !reporter) {
+        char target[32];
+        json_t *a = json_pack("{s:i}", "photos_added", n);
+        snprintf(target, sizeof target, "report:%s", r.case_no);
+        rc = a ? auth_audit(w->store, who, "report.photos", target, NULL, a, err)
+               : rp_err_set(err, RP_NO_MEMORY, "audit");
+        json_decref(a);
+    }
     return store_end(w->store, rc, err);
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "geo/locate.h"
+#include "media/photo.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/worker.h"
@@ -20,6 +21,7 @@
 #define CASES_SLA_MAX_HOURS  720 /* the legal limit: 30 days */
 #define CASES_DESC_MAX       4000
 #define CASES_IDEM_KEY_MAX   128
+#define CASES_PHOTOS_MAX     5
 
 struct cases_route {
     struct store_rule rule;
@@ -45,6 +47,9 @@ struct cases_input {
     const char *location_source;  /* "device" */
     const char *idempotency_key;  /* NULL: none */
     const unsigned char *body_hash; /* of the canonical request, with an idempotency key */
+    int has_point;                /* 0: take the position from a photo's EXIF GPS */
+    const struct media_photo *photos; /* processed already; written with the case */
+    int nphotos;
 };
 
 struct cases_created {
@@ -60,6 +65,15 @@ struct cases_created {
  * possible duplicates, then commits through app->writer. RP_OK means durable. */
 int cases_create(struct app *app, struct worker *w, const struct principal *who,
                  const struct cases_input *in, struct cases_created *out, struct rp_err *err);
+
+/* May who (or the holder of token) add photos to the case? The reporter (token) adds more of
+ * the report, staff of its entity "after" pictures; *reporter says which. 401/403/404. */
+int cases_photo_access(struct worker *w, const struct principal *who, const char *case_no,
+                       const char *token, int *reporter, struct rp_err *err);
+/* Stores processed photos and adds them to the case (after cases_photo_access). */
+int cases_add_photos(struct app *app, struct worker *w, const struct principal *who,
+                     const char *case_no, int reporter, const struct media_photo *photos, int n,
+                     struct rp_err *err);
 
 /* Workflow. */
 int cases_transition_ok(const char *from, const char *to);

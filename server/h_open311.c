@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "media/photo.h"
 #include "server/cases.h"
 #include "server/h_reports.h"
 #include "server/open311.h"
@@ -90,7 +91,9 @@ static json_t *request_doc(struct http_req *req, const struct store_report *r)
     open311_time(r->created_at, requested, sizeof requested);
     open311_time(r->updated_at, updated, sizeof updated);
     open311_time(r->due_at, expected, sizeof expected);
-    return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:s?, s:f, "
+    json_t *photos = h_photos_json(req->w->store, r->id);
+    const char *media = json_string_value(json_object_get(json_array_get(photos, 0), "url"));
+    json_t *doc = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:s?, s:f, "
                      "s:f, s:s?}",
                      "service_request_id", r->case_no, "status",
                      cases_is_open(r->status) ? "open" : "closed", "status_notes", notes.last,
@@ -99,7 +102,9 @@ static json_t *request_doc(struct http_req *req, const struct store_report *r)
                      "service_notice", NULL, "requested_datetime", requested,
                      "updated_datetime", updated, "expected_datetime", expected, "address",
                      r->address[0] ? r->address : NULL, "lat", r->lat, "long", r->lon,
-                     "media_url", NULL);
+                     "media_url", media);
+    json_decref(photos);
+    return doc;
 }
 
 struct list_ctx {
@@ -169,6 +174,8 @@ static int requests_list(struct http_req *req, struct http_res *res, enum open31
 struct form {
     json_t *fields;   /* name -> string */
     json_t *attrs;    /* attribute[code] -> string */
+    unsigned char *media; /* the `media` file part, one photo */
+    size_t media_len;
     struct rp_err *err;
 };
 
@@ -182,8 +189,20 @@ static int form_field(void *ctx, const char *name, const char *filename,
     size_t n = strlen(name);
 
     (void)content_type;
-    if (filename || strcmp(name, "media") == 0)
-        return rp_err_set(f->err, RP_UNSUPPORTED_MEDIA_TYPE, "media uploads are not accepted yet");
+    if (strcmp(name, "media") == 0) {
+        unsigned char *p;
+        if (f->media_len + size > MEDIA_MAX_BYTES)
+            return rp_err_set(f->err, RP_TOO_LARGE, "media is over %ld bytes", MEDIA_MAX_BYTES);
+        p = realloc(f->media, f->media_len + size + 1);
+        if (!p)
+            return rp_err_set(f->err, RP_NO_MEMORY, "media");
+        memcpy(p + f->media_len, data, size);
+        f->media = p;
+        f->media_len += size;
+        return RP_OK;
+    }
+    if (filename)
+        return rp_err_set(f->err, RP_INVALID_ARGUMENT, "only `media` may be a file");
     if (strncmp(name, "attribute[", 10) == 0 && n > 11 && name[n - 1] == ']') {
         if (n - 11 >= sizeof key)
             return rp_err_set(f->err, RP_INVALID_ARGUMENT, "attribute name too long");
@@ -237,7 +256,9 @@ static int field_number(struct form *f, const char *name, double min, double max
 static int requests_create(struct http_req *req, struct http_res *res, enum open311_format fmt)
 {
     static _Thread_local struct cases_created c;
-    struct form f = {json_object(), json_object(), &res->err};
+    struct form f = {json_object(), json_object(), NULL, 0, &res->err};
+    static _Thread_local struct media_photo photo;
+    int nphotos = 0;
     const char *key, *idem = http_header(req, "Idempotency-Key");
     struct cases_input in = {0};
     unsigned char hash[STORE_HASH_LEN];
@@ -256,9 +277,17 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
     in.service_code = field(&f, "service_code");
     if (rc == RP_OK && !in.service_code)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "service_code is required");
-    if (rc == RP_OK)
+    if (rc == RP_OK && f.media) {
+        rc = media_photo_process(f.media, f.media_len, &photo, &res->err);
+        nphotos = rc == RP_OK;
+    }
+    in.photos = &photo;
+    in.nphotos = nphotos;
+    /* without lat/long, the photo's EXIF position stands in (and only then) */
+    in.has_point = !nphotos || field(&f, "lat") || field(&f, "long");
+    if (rc == RP_OK && in.has_point)
         rc = field_number(&f, "lat", -90, 90, &in.lat, &res->err);
-    if (rc == RP_OK)
+    if (rc == RP_OK && in.has_point)
         rc = field_number(&f, "long", -180, 180, &in.lon, &res->err);
     in.description = field(&f, "description");
     in.address = field(&f, "address_string");
@@ -278,7 +307,8 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
                         strlen(in.service_code) >= STORE_CODE_MAX))
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "a field is too long");
     if (rc == RP_OK && idem) {
-        json_t *all = json_pack("{s:O, s:O}", "fields", f.fields, "attributes", f.attrs);
+        json_t *all = json_pack("{s:O, s:O, s:s}", "fields", f.fields, "attributes", f.attrs,
+                                "media", nphotos ? photo.sha256 : "");
         char *canon = all ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         if (!canon || !auth_sha256(canon, strlen(canon), hash))
             rc = rp_err_set(&res->err, RP_NO_MEMORY, "request hash");
@@ -291,6 +321,9 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
         rc = cases_create(req->app, req->w, &req->who, &in, &c, &res->err);
     json_decref(f.fields);
     json_decref(f.attrs);
+    free(f.media);
+    if (nphotos)
+        media_photo_free(&photo);
     json_decref(c.duplicates);
     c.duplicates = NULL;
     if (rc != RP_OK)

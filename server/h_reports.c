@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "media/photo.h"
 #include "server/cases.h"
 #include "server/routes.h"
 
@@ -19,6 +20,31 @@
 #define LIST_LIMIT_MAX     1000
 
 /* ---- rendering ---- */
+
+static int photo_add(void *ctx, const struct store_photo *p, struct rp_err *err)
+{
+    char url[100], thumb[100];
+
+    snprintf(url, sizeof url, "/media/%s.jpg", p->sha256);
+    snprintf(thumb, sizeof thumb, "/media/%s_t.jpg", p->sha256);
+    if (json_array_append_new(ctx, json_pack("{s:s, s:s, s:i, s:i, s:s}", "url", url,
+                                             "thumbnail_url", thumb, "width", p->width,
+                                             "height", p->height, "kind", p->kind)) != 0)
+        return rp_err_set(err, RP_NO_MEMORY, "photos");
+    return RP_OK;
+}
+
+json_t *h_photos_json(struct store *s, int64_t report_id)
+{
+    struct rp_err err = {0};
+    json_t *l = json_array();
+
+    if (l && store_photos_each(s, report_id, photo_add, l, &err) != RP_OK) {
+        json_decref(l);
+        return json_array();
+    }
+    return l;
+}
 
 static json_t *area_ref(const struct app *app, const char *code)
 {
@@ -92,6 +118,8 @@ static json_t *report_json(struct http_req *req, const struct store_report *r,
             json_object_set_new(o, "duplicate_of", json_string(d->case_no));
         free(d);
     }
+    if (o)
+        json_object_set_new(o, "photos", h_photos_json(req->w->store, r->id));
     if (o && mine)
         json_object_set_new(o, "reporter",
                             json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
@@ -145,17 +173,19 @@ static int coord_field(json_t *o, const char *key, double min, double max, doubl
     return RP_OK;
 }
 
-/* Fills in from a report object. Strings point into body. */
-static int parse_report(json_t *body, struct cases_input *in, struct rp_err *err)
+/* Fills in from a report object. Strings point into body. Without lat and lon, a photo's
+ * EXIF position may stand in (photos > 0). */
+static int parse_report(json_t *body, int photos, struct cases_input *in, struct rp_err *err)
 {
     json_t *rep = json_object_get(body, "reporter"), *attrs = json_object_get(body, "attributes");
     int rc;
 
     memset(in, 0, sizeof *in);
     rc = str_field(body, "service_code", STORE_CODE_MAX - 1, 1, &in->service_code, err);
-    if (rc == RP_OK)
+    in->has_point = !photos || json_object_get(body, "lat") || json_object_get(body, "lon");
+    if (rc == RP_OK && in->has_point)
         rc = coord_field(body, "lat", -90, 90, &in->lat, err);
-    if (rc == RP_OK)
+    if (rc == RP_OK && in->has_point)
         rc = coord_field(body, "lon", -180, 180, &in->lon, err);
     if (rc == RP_OK)
         rc = str_field(body, "description", CASES_DESC_MAX, 0, &in->description, err);
@@ -183,52 +213,99 @@ static int parse_report(json_t *body, struct cases_input *in, struct rp_err *err
     return rc;
 }
 
+struct upload {
+    unsigned char *data;
+    size_t len;
+};
+
 struct multipart {
     char *report; /* the `report` part, accumulated */
     size_t len;
-    int photo;
+    struct upload photo[CASES_PHOTOS_MAX];
+    int nphotos;
+    const char *photo_name; /* the form field photos come in: "photo" (Open311: "media") */
     struct rp_err *err;
 };
+
+static int append(unsigned char **buf, size_t *len, const char *data, size_t size,
+                  size_t max, struct rp_err *err)
+{
+    unsigned char *p;
+
+    if (*len + size > max)
+        return rp_err_set(err, RP_TOO_LARGE, "a form part is over %zu bytes", max);
+    p = realloc(*buf, *len + size + 1);
+    if (!p)
+        return rp_err_set(err, RP_NO_MEMORY, "form part");
+    memcpy(p + *len, data, size);
+    *buf = p;
+    *len += size;
+    p[*len] = '\0';
+    return RP_OK;
+}
 
 static int multipart_part(void *ctx, const char *name, const char *filename,
                           const char *content_type, const char *data, size_t size,
                           uint64_t offset)
 {
     struct multipart *m = ctx;
-    char *p;
 
-    (void)filename, (void)offset;
-    if (strcmp(name, "photo") == 0) {
-        m->photo = 1;
-        return rp_err_set(m->err, RP_UNSUPPORTED_MEDIA_TYPE,
-                          "photo parts are not accepted yet (%s)",
-                          content_type ? content_type : "no type");
+    (void)filename, (void)content_type;
+    if (strcmp(name, m->photo_name) == 0) {
+        if (offset == 0 && ++m->nphotos > CASES_PHOTOS_MAX)
+            return rp_err_set(m->err, RP_INVALID_ARGUMENT, "at most %d photos",
+                              CASES_PHOTOS_MAX);
+        struct upload *u = &m->photo[m->nphotos - 1];
+        return append(&u->data, &u->len, data, size, MEDIA_MAX_BYTES, m->err);
     }
     if (strcmp(name, "report") != 0)
         return rp_err_set(m->err, RP_INVALID_ARGUMENT, "unexpected form part %.40s", name);
-    p = realloc(m->report, m->len + size + 1);
-    if (!p)
-        return rp_err_set(m->err, RP_NO_MEMORY, "report part");
-    memcpy(p + m->len, data, size);
-    m->report = p;
-    m->len += size;
-    p[m->len] = '\0';
+    return append((unsigned char **)&m->report, &m->len, data, size, APP_BODY_MAX_BYTES, m->err);
+}
+
+static void multipart_free(struct multipart *m)
+{
+    free(m->report);
+    for (int i = 0; i < m->nphotos && i < CASES_PHOTOS_MAX; i++)
+        free(m->photo[i].data);
+}
+
+/* Every photo through the pipeline before anything is stored: one bad photo, no case. */
+static int process_photos(struct multipart *m, struct media_photo *out, int *n,
+                          struct rp_err *err)
+{
+    *n = 0;
+    for (int i = 0; i < m->nphotos; i++) {
+        int rc = media_photo_process(m->photo[i].data, m->photo[i].len, &out[i], err);
+        if (rc != RP_OK) {
+            char what[32];
+            snprintf(what, sizeof what, "photo %d: ", i + 1);
+            memmove(err->msg + strlen(what), err->msg, sizeof err->msg - strlen(what) - 1);
+            memcpy(err->msg, what, strlen(what));
+            err->msg[sizeof err->msg - 1] = '\0';
+            return rc;
+        }
+        (*n)++;
+    }
     return RP_OK;
 }
 
-static int read_body(struct http_req *req, json_t **out, struct rp_err *err)
+static int read_body(struct http_req *req, struct multipart *m, json_t **out, struct rp_err *err)
 {
-    struct multipart m = {NULL, 0, 0, err};
     json_error_t je;
     int rc;
 
-    if (!http_content_type_is(req, "multipart/form-data"))
+    if (!http_content_type_is(req, "multipart/form-data")) {
+        if (req->body_len > APP_BODY_MAX_BYTES)
+            return rp_err_set(err, RP_TOO_LARGE, "a JSON report is at most %d bytes",
+                              APP_BODY_MAX_BYTES);
         return http_body_json(req, out, err);
-    rc = http_body_form(req, multipart_part, &m, err);
-    if (rc == RP_OK && !m.report)
+    }
+    rc = http_body_form(req, multipart_part, m, err);
+    if (rc == RP_OK && !m->report)
         rc = rp_err_set(err, RP_INVALID_ARGUMENT, "the form has no `report` part");
     if (rc == RP_OK) {
-        *out = json_loadb(m.report, m.len, JSON_REJECT_DUPLICATES, &je);
+        *out = json_loadb(m->report, m->len, JSON_REJECT_DUPLICATES, &je);
         if (!*out || !json_is_object(*out)) {
             json_decref(*out);
             *out = NULL;
@@ -236,7 +313,6 @@ static int read_body(struct http_req *req, json_t **out, struct rp_err *err)
                             *je.text ? je.text : "not an object");
         }
     }
-    free(m.report);
     return rc;
 }
 
@@ -256,24 +332,37 @@ static int idem_key_ok(const char *k)
 int h_reports_create(struct http_req *req, struct http_res *res)
 {
     static _Thread_local struct cases_created c;
+    static _Thread_local struct multipart m;
+    static _Thread_local struct media_photo photos[CASES_PHOTOS_MAX];
     const char *idem = http_header(req, "Idempotency-Key");
     unsigned char hash[STORE_HASH_LEN];
     struct cases_input in;
     char loc[64], *canon;
-    json_t *body, *out;
-    int rc;
+    json_t *body = NULL, *out;
+    int rc, nphotos = 0;
 
     if (idem && !idem_key_ok(idem))
         return rp_err_set(&res->err, RP_INVALID_ARGUMENT,
                           "Idempotency-Key must be 1 to %d visible ASCII characters",
                           CASES_IDEM_KEY_MAX);
-    rc = read_body(req, &body, &res->err);
-    if (rc != RP_OK)
-        return rc;
-    rc = parse_report(body, &in, &res->err);
+    memset(&m, 0, sizeof m);
+    m.photo_name = "photo";
+    m.err = &res->err;
+    rc = read_body(req, &m, &body, &res->err);
+    if (rc == RP_OK)
+        rc = parse_report(body, m.nphotos, &in, &res->err);
+    if (rc == RP_OK)
+        rc = process_photos(&m, photos, &nphotos, &res->err);
+    in.photos = photos;
+    in.nphotos = nphotos;
     if (rc == RP_OK && idem) {
-        /* the same request, however its JSON is spaced or ordered */
+        /* the same request, however its JSON is spaced or ordered, with the same photos */
+        json_t *shas = json_array();
+        for (int i = 0; i < nphotos; i++)
+            json_array_append_new(shas, json_string(photos[i].sha256));
+        json_object_set_new(body, "\x01photos", shas);
         canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        json_object_del(body, "\x01photos");
         rc = canon && auth_sha256(canon, strlen(canon), hash)
                  ? RP_OK
                  : rp_err_set(&res->err, RP_NO_MEMORY, "request hash");
@@ -283,6 +372,9 @@ int h_reports_create(struct http_req *req, struct http_res *res)
     }
     if (rc == RP_OK)
         rc = cases_create(req->app, req->w, &req->who, &in, &c, &res->err);
+    for (int i = 0; i < nphotos; i++)
+        media_photo_free(&photos[i]);
+    multipart_free(&m);
     json_decref(body);
     if (rc != RP_OK) {
         json_decref(c.duplicates);
@@ -627,4 +719,42 @@ int h_route_preview(struct http_req *req, struct http_res *res)
         json_object_set_new(o, "due_at", json_string(due));
     }
     return http_reply_json_new(res, 200, o);
+}
+
+/* POST /api/v1/reports/{id}/photos (multipart `photo` parts): the reporter, with the token
+ * from the 201 in X-Report-Token, or staff of the case's entity ("after" pictures). */
+int h_report_photos_add(struct http_req *req, struct http_res *res)
+{
+    static _Thread_local struct multipart m;
+    static _Thread_local struct media_photo photos[CASES_PHOTOS_MAX];
+    int n = 0, reporter = 0, rc;
+
+    /* who may, before any photo is decoded */
+    rc = cases_photo_access(req->w, &req->who, http_param(req, "id"),
+                            http_header(req, "X-Report-Token"), &reporter, &res->err);
+    if (rc != RP_OK)
+        return rc;
+    if (!http_content_type_is(req, "multipart/form-data"))
+        return rp_err_set(&res->err, RP_UNSUPPORTED_MEDIA_TYPE,
+                          "send photos as multipart/form-data `photo` parts");
+    memset(&m, 0, sizeof m);
+    m.photo_name = "photo";
+    m.err = &res->err;
+    rc = http_body_form(req, multipart_part, &m, &res->err);
+    if (rc == RP_OK && m.report)
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "only `photo` parts here");
+    if (rc == RP_OK)
+        rc = process_photos(&m, photos, &n, &res->err);
+    if (rc == RP_OK)
+        rc = cases_add_photos(req->app, req->w, &req->who, http_param(req, "id"), reporter,
+                              photos, n, &res->err);
+    for (int i = 0; i < n; i++)
+        media_photo_free(&photos[i]);
+    multipart_free(&m);
+    if (rc != RP_OK)
+        return rc;
+    rc = h_report_get(req, res);
+    if (rc == RP_OK)
+        res->status = 201;
+    return rc;
 }

@@ -11,6 +11,7 @@
 
 /* The case as req's caller may see it (reporter contact only for its entity and admins). */
 json_t *h_report_json(struct http_req *req, const struct store_report *r);
+json_t *h_photos_json(struct store *s, int64_t report_id); /* [{url, thumbnail_url, ...}] */
 json_t *h_location_json(const struct app *app, const struct store_report *r);
 json_t *h_routing_json(const struct store_entity *e, const struct store_rule *rule);
 /* The list filters of GET /api/v1/reports from req's query; statuses is q's buffer. */

@@ -79,6 +79,19 @@ int http_reply_raw(struct http_res *res, int status, char *body, size_t len)
     return RP_OK;
 }
 
+int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type)
+{
+    json_decref(res->json);
+    res->json = NULL;
+    if (res->fd > 0)
+        close(res->fd);
+    res->fd = fd;
+    res->fd_len = len;
+    res->content_type = type;
+    res->status = status;
+    return RP_OK;
+}
+
 int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len)
 {
     json_decref(res->json);
@@ -103,6 +116,8 @@ int http_header_add(struct http_res *res, const char *name, const char *value)
 static void res_fini(struct http_res *res)
 {
     json_decref(res->json);
+    if (res->fd > 0)
+        close(res->fd);
     free(res->raw);
     for (int i = 0; i < res->nheaders; i++)
         free(res->hvalues[i]);
@@ -118,6 +133,13 @@ static void error_reply(struct http_req *req, struct http_res *res, int rc)
     if (status >= 500) {
         rp_error("%s %s: %s: %s", req->method_name, req->path, rp_err_slug(code), msg);
         msg = "the server could not complete the request";
+    }
+    if (status == 401) { /* RFC 6750: a 401 says how to authenticate */
+        int has = 0;
+        for (int i = 0; i < res->nheaders; i++)
+            has |= strcmp(res->hnames[i], MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0;
+        if (!has)
+            http_header_add(res, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reporta\"");
     }
     json_decref(res->json);
     res->json = json_pack("{s:{s:s, s:s}}", "error", "code", rp_err_slug(code), "message", msg);
@@ -146,7 +168,12 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
         len = res->raw_len;
         res->raw = NULL;
     }
-    if (body)
+    if (!body && res->fd > 0) {
+        /* MHD closes the descriptor with the response */
+        r = MHD_create_response_from_fd(len = res->fd_len, res->fd);
+        if (r)
+            res->fd = 0;
+    } else if (body)
         r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     else if (res->fixed)
         r = MHD_create_response_from_buffer(len = res->fixed_len, (void *)res->fixed,

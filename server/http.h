@@ -60,6 +60,8 @@ struct http_res {
     size_t raw_len;
     const char *fixed;         /* or a body that outlives the request (built at startup) */
     size_t fixed_len;
+    int fd;                    /* or an open file (fd_len bytes), closed by the reply; 0: none */
+    size_t fd_len;
     const char *content_type;  /* default application/json */
     const char *hnames[HTTP_HEADERS_MAX];
     char *hvalues[HTTP_HEADERS_MAX];
@@ -83,6 +85,8 @@ int http_reply_raw(struct http_res *res, int status, char *body, size_t len);
 /* A body built once (e.g. at startup) and never freed by the reply. */
 int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len);
 int http_header_add(struct http_res *res, const char *name, const char *value);
+/* A file as the body: fd is owned by the reply from here on. */
+int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type);
 
 /* Query string: the value of key, NULL when absent; an empty value counts as absent. */
 const char *http_query(struct http_req *req, const char *key);

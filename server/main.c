@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "data/store.h"
 #include "geo/locate.h"
+#include "media/store.h"
 #include "server/areas.h"
 #include "server/auth.h"
 #include "server/http.h"
@@ -339,6 +340,18 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* For the startup sweep: is a photo file still named by some case? (On a database error,
+ * yes: never delete what cannot be checked.) */
+static int photo_referenced(void *ctx, const char *sha256)
+{
+    struct rp_err err = {0};
+    int known = 1;
+
+    if (store_photo_known(ctx, sha256, &known, &err) != RP_OK)
+        return 1;
+    return known;
+}
+
 static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index **ix,
                          struct rp_err *err)
 {
@@ -358,6 +371,11 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
         rc = rp_err_set(err, RP_INVALID_ARGUMENT,
                         "%s is at schema version %d, this reporta needs %d: run reporta init",
                         app->cfg.db, version, store_schema_latest());
+    if (rc == RP_OK) {
+        long swept = media_store_sweep(app->cfg.media, photo_referenced, s);
+        if (swept)
+            rp_warn("media: removed %ld photo files no case refers to", swept);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == RP_OK)
         rc = geo_ctx_init(gc, err);

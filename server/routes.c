@@ -10,6 +10,8 @@
 #define ANYONE AUTH_ANYONE
 #define ADMIN  AUTH_ADMIN
 #define STAFF  (AUTH_STAFF | AUTH_ADMIN) /* and, per case, only its own entity's */
+/* up to five 12 MB photos and the report */
+#define PHOTOS_BODY (5 * 12 * 1024 * 1024 + 256 * 1024)
 
 /* clang-format off */
 static const struct route routes[] = {
@@ -23,13 +25,15 @@ static const struct route routes[] = {
     { HTTP_POST,    "/api/v1/keys",           h_keys_create,   ADMIN,  4096 },
     { HTTP_DELETE,  "/api/v1/keys/{id}",      h_keys_revoke,   ADMIN,  0 },
     { HTTP_GET,     "/api/v1/audit",          h_audit_list,    ADMIN,  0 },
-    { HTTP_POST,    "/api/v1/reports",        h_reports_create, ANYONE, 0 },
+    { HTTP_POST,    "/api/v1/reports",        h_reports_create, ANYONE, PHOTOS_BODY },
     { HTTP_GET,     "/api/v1/reports",        h_reports_list,  ANYONE, 0 },
     { HTTP_GET,     "/api/v1/reports/{id}",   h_report_get,    ANYONE, 0 },
     { HTTP_POST,    "/api/v1/reports/{id}/status",   h_report_status,   STAFF,  4096 },
     { HTTP_POST,    "/api/v1/reports/{id}/transfer", h_report_transfer, STAFF,  4096 },
     { HTTP_POST,    "/api/v1/reports/{id}/confirm",  h_report_confirm,  ANYONE, 1024 },
     { HTTP_GET,     "/api/v1/reports/{id}/history",  h_report_history,  ANYONE, 0 },
+    { HTTP_POST,    "/api/v1/reports/{id}/photos",   h_report_photos_add, ANYONE, PHOTOS_BODY },
+    { HTTP_GET,     "/media/{file}",          h_media_get,     ANYONE, 0 },
     { HTTP_GET,     "/api/v1/route",          h_route_preview, ANYONE, 0 },
     { HTTP_GET,     "/api/v1/services",       h_services_list, ANYONE, 0 },
     { HTTP_GET,     "/api/v1/services/{code}", h_service_get,  ANYONE, 0 },
@@ -43,7 +47,7 @@ static const struct route routes[] = {
     { HTTP_DELETE,  "/api/v1/routing-rules/{id}", h_rule_delete, ADMIN, 0 },
     /* Open311 GeoReport v2: {file} is NAME.json or NAME.xml */
     { HTTP_GET,     "/open311/v2/{file}",          h_open311_get,     ANYONE, 0 },
-    { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, 0 },
+    { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, PHOTOS_BODY },
     { HTTP_GET,     "/open311/v2/services/{file}", h_open311_service, ANYONE, 0 },
     { HTTP_GET,     "/open311/v2/requests/{file}", h_open311_request, ANYONE, 0 },
     { HTTP_GET,     "/open311/v2/tokens/{file}",   h_open311_token,   ANYONE, 0 },

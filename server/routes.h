@@ -61,6 +61,8 @@ int h_rules_list(struct http_req *req, struct http_res *res);
 int h_rule_create(struct http_req *req, struct http_res *res);
 int h_rule_update(struct http_req *req, struct http_res *res);
 int h_rule_delete(struct http_req *req, struct http_res *res);
+int h_report_photos_add(struct http_req *req, struct http_res *res);
+int h_media_get(struct http_req *req, struct http_res *res);
 int h_open311_get(struct http_req *req, struct http_res *res);
 int h_open311_post(struct http_req *req, struct http_res *res);
 int h_open311_service(struct http_req *req, struct http_res *res);

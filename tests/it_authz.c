@@ -22,7 +22,7 @@ struct row {
     const char *pattern; /* as in server/routes.c */
     const char *method_name, *path, *body;
     int status[CALLERS];
-    const char *form; /* body is a form (Open311) rather than JSON */
+    const char *form; /* the body's Content-Type when not JSON (forms) */
 };
 
 /* Paths name fixtures made before the walk: {case} a case routed to IDAAN (the "own" staff's
@@ -62,6 +62,9 @@ static const struct row matrix[] = {
     {HTTP_POST,   "/api/v1/reports/{id}/status", "POST", "/api/v1/reports/{own}/status",
                   "{\"status\":\"assigned\"}",
                   {401, 200, 403, 403, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/reports/{id}/photos", "POST", "/api/v1/reports/{own}/photos",
+                  "--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r\n--B--\r\n",
+                  {401, 400, 403, 403, 400, 401}, "multipart/form-data; boundary=B"},
     {HTTP_POST,   "/api/v1/reports/{id}/transfer", "POST", "/api/v1/reports/{own}/transfer",
                   "{\"entity\":\"MOP\",\"reason\":\"matrix\"}",
                   {401, 200, 403, 403, 200, 401}, NULL},
@@ -69,6 +72,9 @@ static const struct row matrix[] = {
                   {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/reports/{id}/history", "GET", "/api/v1/reports/{case}/history", NULL,
                   {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/media/{file}",        "GET",
+                  "/media/0000000000000000000000000000000000000000000000000000000000000000.jpg",
+                  NULL, {404, 404, 404, 404, 404, 401}, NULL},
     {HTTP_GET,    "/api/v1/route",        "GET",    "/api/v1/route?service_code=basura&lat=8.98&lon=-79.52",
                   NULL, {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/api/v1/services",     "GET",    "/api/v1/services",         NULL,
@@ -100,7 +106,7 @@ static const struct row matrix[] = {
                   {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_POST,   "/open311/v2/{file}",   "POST",   "/open311/v2/requests.json",
                   "service_code=basura&lat=8.98&long=-79.52",
-                  {201, 201, 201, 201, 201, 401}, "form"},
+                  {201, 201, 201, 201, 201, 401}, "application/x-www-form-urlencoded"},
     {HTTP_GET,    "/open311/v2/services/{file}", "GET", "/open311/v2/services/basura.xml", NULL,
                   {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/open311/v2/requests/{file}", "GET", "/open311/v2/requests/{case}.json", NULL,
@@ -182,8 +188,10 @@ static void test_matrix(void)
             fill(m->path, c, path, sizeof path);
             if (m->form) {
                 char auth[1024];
-                struct curl_slist *h =
-                    curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+                char ct[200];
+                struct curl_slist *h;
+                snprintf(ct, sizeof ct, "Content-Type: %s", m->form);
+                h = curl_slist_append(NULL, ct);
                 if (c != ANON) {
                     snprintf(auth, sizeof auth, "Authorization: Bearer %s", keys[c]);
                     h = curl_slist_append(h, auth);
