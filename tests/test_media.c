@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <turbojpeg.h>
 
 #include "check.h"
 #include "images.h"
 #include "media/photo.h"
+#include "media/store.h"
 
 static void pixel_at(const struct media_jpeg *j, int x, int y, unsigned char rgb[3])
 {
@@ -171,6 +173,67 @@ static void test_truncated_and_foreign_bytes_are_refused(void)
     free(jpg);
 }
 
+static const char *kept_sha;
+
+static int referenced(void *ctx, const char *sha256)
+{
+    (void)ctx;
+    return strcmp(sha256, kept_sha) == 0;
+}
+
+/* Stored files are whole and named by content; the sweep removes what nothing refers to and
+ * half-written temporaries, and keeps the rest. */
+static void test_store_and_sweep(void)
+{
+    char dir[] = "/tmp/reporta-media-XXXXXX", path[1400], stray[1500], cmd[1600];
+    unsigned char *px = halves(320, 200), *jpg;
+    size_t len;
+    struct media_photo a, b;
+    struct rp_err err = {0};
+    FILE *fp;
+
+    CHECK(mkdtemp(dir) != NULL);
+    jpg = jpeg_of(px, 320, 200, &len);
+    CHECK_OK(media_photo_process(jpg, len, &a, &err), &err);
+    free(px);
+    free(jpg);
+    px = halves(200, 320);
+    jpg = jpeg_of(px, 200, 320, &len);
+    CHECK_OK(media_photo_process(jpg, len, &b, &err), &err);
+    CHECK_OK(media_store_put(dir, &a, &err), &err);
+    CHECK_OK(media_store_put(dir, &a, &err), &err); /* again: same file, no error */
+    CHECK_OK(media_store_put(dir, &b, &err), &err);
+    CHECK(media_store_path(dir, a.sha256, path, sizeof path) == 0); /* no extension: refused */
+    snprintf(stray, sizeof stray, "%s.jpg", a.sha256);
+    CHECK(media_store_path(dir, stray, path, sizeof path) == 1);
+    CHECK(access(path, R_OK) == 0);
+    CHECK(media_store_path(dir, "../../etc/passwd", path, sizeof path) == 0);
+    /* a temporary file as a crash would leave it */
+    snprintf(stray, sizeof stray, "%s/%.2s/%.2s/.tmp-%s.jpg-1", dir, b.sha256, b.sha256 + 2,
+             b.sha256);
+    fp = fopen(stray, "w");
+    CHECK(fp != NULL);
+    if (fp)
+        fclose(fp);
+    kept_sha = a.sha256;
+    CHECK_INT_EQ(media_store_sweep(dir, referenced, NULL), 3); /* b, b's thumbnail, the tmp */
+    snprintf(stray, sizeof stray, "%s.jpg", a.sha256);
+    media_store_path(dir, stray, path, sizeof path);
+    CHECK(access(path, R_OK) == 0);
+    snprintf(stray, sizeof stray, "%s_t.jpg", a.sha256);
+    media_store_path(dir, stray, path, sizeof path);
+    CHECK(access(path, R_OK) == 0);
+    snprintf(stray, sizeof stray, "%s.jpg", b.sha256);
+    media_store_path(dir, stray, path, sizeof path);
+    CHECK(access(path, F_OK) != 0);
+    media_photo_free(&a);
+    media_photo_free(&b);
+    free(px);
+    free(jpg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_exif_gps_and_serial_never_leave);
@@ -179,5 +242,6 @@ int main(void)
     RUN(test_header_bomb_is_refused_before_decoding);
     RUN(test_png_is_known_by_content);
     RUN(test_truncated_and_foreign_bytes_are_refused);
+    RUN(test_store_and_sweep);
     return check_exit();
 }
