@@ -216,15 +216,52 @@ static int orient(struct image *im, int o, struct rp_err *err)
     return RP_OK;
 }
 
+/* The source span of each output sample for a box filter from n to m (m <= n): first index,
+ * tap count and weights (fractional at both ends, summing to 1). */
+struct taps {
+    int *first, *count;
+    float *w; /* count[i] weights from i * stride */
+    int stride;
+};
+
+static int taps_make(int n, int m, struct taps *t)
+{
+    double scale = (double)n / m;
+
+    t->stride = (int)ceil(scale) + 2;
+    t->first = malloc(sizeof *t->first * (size_t)m);
+    t->count = malloc(sizeof *t->count * (size_t)m);
+    t->w = malloc(sizeof *t->w * (size_t)m * (size_t)t->stride);
+    if (!t->first || !t->count || !t->w)
+        return -1;
+    for (int i = 0; i < m; i++) {
+        double lo = i * scale, hi = lo + scale;
+        int k = 0;
+        t->first[i] = (int)lo;
+        for (int j = (int)lo; j < n && j < hi && k < t->stride; j++, k++)
+            t->w[(size_t)i * t->stride + k] = (float)((fmin(j + 1, hi) - fmax(j, lo)) / scale);
+        t->count[i] = k;
+    }
+    return 0;
+}
+
+static void taps_free(struct taps *t)
+{
+    free(t->first);
+    free(t->count);
+    free(t->w);
+}
+
 /* Box-filter downscale so the long side is at most max_px (never enlarges): each output pixel
- * averages the source area it covers, fractional edges weighted. Two passes, rows then
- * columns. */
+ * is the average of the source area it covers. Rows first (per pixel), then columns (whole
+ * rows at a time, which the compiler vectorises). */
 static int downscale(const struct image *src, int max_px, struct image *dst, struct rp_err *err)
 {
     int sw = src->w, sh = src->h, longest = sw > sh ? sw : sh;
     double f = longest > max_px ? (double)max_px / longest : 1.0;
-    int dw = (int)lround(sw * f), dh = (int)lround(sh * f);
-    float *tmp;
+    int dw = (int)lround(sw * f), dh = (int)lround(sh * f), rc = RP_OK;
+    struct taps tx = {0}, ty = {0};
+    float *tmp, *acc;
 
     dw = dw < 1 ? 1 : dw;
     dh = dh < 1 ? 1 : dh;
@@ -232,39 +269,48 @@ static int downscale(const struct image *src, int max_px, struct image *dst, str
     dst->h = dh;
     dst->px = malloc((size_t)dw * (size_t)dh * 3);
     tmp = malloc((size_t)dw * (size_t)sh * 3 * sizeof *tmp);
-    if (!dst->px || !tmp) {
-        free(tmp);
+    acc = malloc((size_t)dw * 3 * sizeof *acc);
+    if (!dst->px || !tmp || !acc || taps_make(sw, dw, &tx) != 0 || taps_make(sh, dh, &ty) != 0) {
+        rc = rp_err_set(err, RP_NO_MEMORY, "downscale");
         free(dst->px);
         dst->px = NULL;
-        return rp_err_set(err, RP_NO_MEMORY, "downscale");
+        goto out;
     }
-    double sx = (double)sw / dw, sy = (double)sh / dh;
-    for (int y = 0; y < sh; y++) /* horizontal: sw -> dw */
+    for (int y = 0; y < sh; y++) { /* rows: sw -> dw */
+        const unsigned char *row = src->px + (size_t)y * sw * 3;
+        float *out = tmp + (size_t)y * dw * 3;
         for (int x = 0; x < dw; x++) {
-            double x0 = x * sx, x1 = x0 + sx, acc[3] = {0, 0, 0};
-            for (int i = (int)x0; i < sw && i < x1; i++) {
-                double wgt = fmin(i + 1, x1) - fmax(i, x0);
-                const unsigned char *p = src->px + ((size_t)y * sw + i) * 3;
-                acc[0] += p[0] * wgt, acc[1] += p[1] * wgt, acc[2] += p[2] * wgt;
+            const unsigned char *p = row + (size_t)tx.first[x] * 3;
+            const float *w = tx.w + (size_t)x * tx.stride;
+            float r = 0, g = 0, b = 0;
+            for (int k = 0; k < tx.count[x]; k++, p += 3) {
+                r += p[0] * w[k];
+                g += p[1] * w[k];
+                b += p[2] * w[k];
             }
-            for (int c = 0; c < 3; c++)
-                tmp[((size_t)y * dw + x) * 3 + c] = (float)(acc[c] / sx);
+            out[3 * x] = r, out[3 * x + 1] = g, out[3 * x + 2] = b;
         }
-    for (int y = 0; y < dh; y++) /* vertical: sh -> dh */
-        for (int x = 0; x < dw; x++) {
-            double y0 = y * sy, y1 = y0 + sy, acc[3] = {0, 0, 0};
-            for (int j = (int)y0; j < sh && j < y1; j++) {
-                double wgt = fmin(j + 1, y1) - fmax(j, y0);
-                const float *p = tmp + ((size_t)j * dw + x) * 3;
-                acc[0] += p[0] * wgt, acc[1] += p[1] * wgt, acc[2] += p[2] * wgt;
-            }
-            for (int c = 0; c < 3; c++) {
-                double v = acc[c] / sy + 0.5;
-                dst->px[((size_t)y * dw + x) * 3 + c] = (unsigned char)(v > 255 ? 255 : v);
-            }
+    }
+    for (int y = 0; y < dh; y++) { /* columns: sh -> dh, a whole row at a time */
+        const float *w = ty.w + (size_t)y * ty.stride;
+        unsigned char *out = dst->px + (size_t)y * dw * 3;
+        memset(acc, 0, (size_t)dw * 3 * sizeof *acc);
+        for (int k = 0; k < ty.count[y]; k++) {
+            const float *in = tmp + (size_t)(ty.first[y] + k) * dw * 3;
+            for (int i = 0; i < dw * 3; i++)
+                acc[i] += in[i] * w[k];
         }
+        for (int i = 0; i < dw * 3; i++) {
+            float v = acc[i] + 0.5f;
+            out[i] = (unsigned char)(v > 255 ? 255 : v < 0 ? 0 : v);
+        }
+    }
+out:
+    taps_free(&tx);
+    taps_free(&ty);
     free(tmp);
-    return RP_OK;
+    free(acc);
+    return rc;
 }
 
 static int encode(const struct image *im, struct media_jpeg *out, struct rp_err *err)
@@ -330,11 +376,12 @@ int media_photo_process(const unsigned char *data, size_t len, struct media_phot
         return rp_err_set(err, RP_UNSUPPORTED_MEDIA_TYPE, "photos are JPEG or PNG; this is %s",
                           kind);
     }
-    if (rc == RP_OK)
-        rc = orient(&full, out->orientation, err);
+    /* the long side fits whichever way the photo turns: shrink first, then turn fewer pixels */
     if (rc == RP_OK)
         rc = downscale(&full, MEDIA_DISPLAY_PX, &display, err);
     free(full.px);
+    if (rc == RP_OK)
+        rc = orient(&display, out->orientation, err);
     if (rc == RP_OK)
         rc = downscale(&display, MEDIA_THUMB_PX, &thumb, err);
     if (rc == RP_OK)
