@@ -165,6 +165,18 @@ int store_sql_error(struct store *s, const char *what, struct rp_err *err)
     return rp_err_set(err, RP_STORAGE, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");
 }
 
+void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    size_t len = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+    if (len >= n)
+        len = n - 1;
+    if (len)
+        memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
 int store_global_init(void)
 {
     if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)

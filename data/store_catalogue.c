@@ -8,13 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", v ? (const char *)v : "");
-}
 
-#define COPY(dst, st, col) col_copy((dst), sizeof(dst), (st), (col))
 
 /* Steps st to the end: row(st, &item), then fn(ctx, &item, err) per row, with fn typed. */
 #define EACH_ROW(s, st, row, item, fn, ctx, what, err)                                        \
@@ -60,13 +54,13 @@ static void service_row(sqlite3_stmt *st, void *item)
 {
     struct store_service *sv = item;
 
-    COPY(sv->code, st, 0);
-    COPY(sv->name_es, st, 1);
-    COPY(sv->name_en, st, 2);
-    COPY(sv->group, st, 3);
+    STORE_COPY(sv->code, st, 0);
+    STORE_COPY(sv->name_es, st, 1);
+    STORE_COPY(sv->name_en, st, 2);
+    STORE_COPY(sv->group, st, 3);
     sv->sla_hours = sqlite3_column_int(st, 4);
     sv->dup_radius_m = sqlite3_column_double(st, 5);
-    COPY(sv->attributes, st, 6);
+    STORE_COPY(sv->attributes, st, 6);
     sv->active = sqlite3_column_int(st, 7);
 }
 
@@ -115,10 +109,10 @@ static void entity_row(sqlite3_stmt *st, void *item)
 {
     struct store_entity *e = item;
 
-    COPY(e->code, st, 0);
-    COPY(e->name, st, 1);
-    COPY(e->kind, st, 2);
-    COPY(e->area_code, st, 3);
+    STORE_COPY(e->code, st, 0);
+    STORE_COPY(e->name, st, 1);
+    STORE_COPY(e->kind, st, 2);
+    STORE_COPY(e->area_code, st, 3);
     e->active = sqlite3_column_int(st, 4);
 }
 
@@ -165,13 +159,13 @@ static void rule_row(sqlite3_stmt *st, void *item)
     struct store_rule *r = item;
 
     r->id = sqlite3_column_int64(st, 0);
-    COPY(r->service_code, st, 1);
-    COPY(r->area_code, st, 2);
-    COPY(r->entity_code, st, 3);
+    STORE_COPY(r->service_code, st, 1);
+    STORE_COPY(r->area_code, st, 2);
+    STORE_COPY(r->entity_code, st, 3);
     r->to_municipality = sqlite3_column_int(st, 4);
     r->priority = sqlite3_column_int(st, 5);
     r->sla_hours = sqlite3_column_int(st, 6);
-    COPY(r->note, st, 7);
+    STORE_COPY(r->note, st, 7);
 }
 
 int store_rules_for(struct store *s, const char *service, const char *const areas[3],

@@ -78,5 +78,8 @@ extern const struct store_migration store_seeds[];      /* ends with a NULL name
 /* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
 int store_sql_error(struct store *s, const char *what, struct rp_err *err); /* RP_STORAGE */
+/* Column col of the current row as text into dst (n bytes, cut to fit; "" for NULL). */
+void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col);
+#define STORE_COPY(dst, st, col) store_col_copy((dst), sizeof(dst), (st), (col))
 
 #endif

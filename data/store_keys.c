@@ -49,21 +49,15 @@ int store_key_insert(struct store *s, const char *name, const char *role, const 
     return RP_OK;
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", v ? (const char *)v : "");
-}
-
 static void key_row(sqlite3_stmt *st, struct store_key *k)
 {
     k->id = sqlite3_column_int64(st, 0);
-    copy_col(k->name, sizeof k->name, st, 1);
-    copy_col(k->role, sizeof k->role, st, 2);
-    copy_col(k->entity, sizeof k->entity, st, 3);
-    copy_col(k->prefix, sizeof k->prefix, st, 4);
-    copy_col(k->created_at, sizeof k->created_at, st, 5);
-    copy_col(k->revoked_at, sizeof k->revoked_at, st, 6);
+    STORE_COPY(k->name, st, 1);
+    STORE_COPY(k->role, st, 2);
+    STORE_COPY(k->entity, st, 3);
+    STORE_COPY(k->prefix, st, 4);
+    STORE_COPY(k->created_at, st, 5);
+    STORE_COPY(k->revoked_at, st, 6);
 }
 
 static int key_one(struct store *s, sqlite3_stmt *st, struct store_key *out, int *found,

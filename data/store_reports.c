@@ -12,48 +12,36 @@
 
 #define PANAMA_UTC_OFFSET_S (-5 * 3600) /* America/Panama: UTC-5 all year */
 
-static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    size_t len = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
 
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, v, len);
-    dst[len] = '\0';
-}
-
-#define COPY(dst, st, col) col_copy((dst), sizeof(dst), (st), (col))
 
 static void report_row(sqlite3_stmt *st, struct store_report *r)
 {
     r->id = sqlite3_column_int64(st, 0);
-    COPY(r->case_no, st, 1);
-    COPY(r->service_code, st, 2);
-    COPY(r->status, st, 3);
+    STORE_COPY(r->case_no, st, 1);
+    STORE_COPY(r->service_code, st, 2);
+    STORE_COPY(r->status, st, 3);
     r->lat = sqlite3_column_double(st, 4);
     r->lon = sqlite3_column_double(st, 5);
     for (int i = 0; i < 3; i++)
-        COPY(r->area[i], st, 6 + i);
+        STORE_COPY(r->area[i], st, 6 + i);
     r->snapped_m = sqlite3_column_double(st, 9);
-    COPY(r->location_source, st, 10);
-    COPY(r->address, st, 11);
-    COPY(r->description, st, 12);
-    COPY(r->attributes, st, 13);
-    COPY(r->reporter_name, st, 14);
-    COPY(r->reporter_email, st, 15);
-    COPY(r->reporter_phone, st, 16);
-    COPY(r->device_id, st, 17);
-    COPY(r->entity_code, st, 18);
+    STORE_COPY(r->location_source, st, 10);
+    STORE_COPY(r->address, st, 11);
+    STORE_COPY(r->description, st, 12);
+    STORE_COPY(r->attributes, st, 13);
+    STORE_COPY(r->reporter_name, st, 14);
+    STORE_COPY(r->reporter_email, st, 15);
+    STORE_COPY(r->reporter_phone, st, 16);
+    STORE_COPY(r->device_id, st, 17);
+    STORE_COPY(r->entity_code, st, 18);
     r->rule_id = sqlite3_column_int64(st, 19);
     r->duplicate_of = sqlite3_column_int64(st, 20);
     r->confirmations = sqlite3_column_int(st, 21);
     r->overdue = sqlite3_column_int(st, 22);
-    COPY(r->created_at, st, 23);
-    COPY(r->updated_at, st, 24);
-    COPY(r->due_at, st, 25);
-    COPY(r->closed_at, st, 26);
+    STORE_COPY(r->created_at, st, 23);
+    STORE_COPY(r->updated_at, st, 24);
+    STORE_COPY(r->due_at, st, 25);
+    STORE_COPY(r->closed_at, st, 26);
 }
 
 static int report_one(struct store *s, sqlite3_stmt *st, struct store_report *out, int *found,
@@ -135,7 +123,7 @@ static int idem_lookup(struct store *s, const struct store_report_new *n, int *s
         same = h && sqlite3_column_bytes(st, 0) == STORE_HASH_LEN &&
                memcmp(h, n->body_hash, STORE_HASH_LEN) == 0;
         *id = sqlite3_column_int64(st, 1);
-        col_copy(token, 64, st, 2);
+        store_col_copy(token, 64, st, 2);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -439,9 +427,9 @@ int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, voi
     while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_photo p = {"", sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
                                 sqlite3_column_int(st, 3), sqlite3_column_int(st, 4), kind, by};
-        col_copy(p.sha256, sizeof p.sha256, st, 0);
-        col_copy(kind, sizeof kind, st, 5);
-        col_copy(by, sizeof by, st, 6);
+        store_col_copy(p.sha256, sizeof p.sha256, st, 0);
+        store_col_copy(kind, sizeof kind, st, 5);
+        store_col_copy(by, sizeof by, st, 6);
         out = fn(ctx, &p, err);
     }
     if (out == RP_OK && rc != SQLITE_DONE)
