@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
-
 /* Steps st to the end: row(st, &item), then fn(ctx, &item, err) per row, with fn typed. */
 #define EACH_ROW(s, st, row, item, fn, ctx, what, err)                                        \
     do {                                                                                      \

@@ -12,8 +12,6 @@
 
 #define PANAMA_UTC_OFFSET_S (-5 * 3600) /* America/Panama: UTC-5 all year */
 
-
-
 static void report_row(sqlite3_stmt *st, struct store_report *r)
 {
     r->id = sqlite3_column_int64(st, 0);
