@@ -30,6 +30,7 @@
 struct config {
     const char *db, *media, *listen, *areas_dir;
     unsigned port, threads;
+    unsigned workers; /* the pool for routes that decode photos or wait on a commit */
     unsigned body_max_bytes;
     unsigned timeout_s;
     double snap_m;

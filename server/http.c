@@ -13,6 +13,7 @@
 #include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,27 @@
 #define LISTEN_BACKLOG   1024
 #define HTTP_REAL_DIGITS 12 /* 1e-7 degree coordinates need 10 significant digits */
 
+/* Routes marked `offload` (photos to decode, a group commit to wait for) run on this pool:
+ * the HTTP thread suspends the connection and goes back to its other connections, a pool thread
+ * runs the handler on its own worker (database connection, GEOS context), then resumes the
+ * connection, and MHD calls on_request once more to send the reply. */
+struct pool {
+    pthread_t *threads;
+    unsigned n;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct http_req *head, **tail;
+    int stop;
+};
+
 struct http_server {
     struct app *app;
     struct MHD_Daemon *d;
     int fd;
+    struct pool pool;
 };
+
+static struct pool *the_pool; /* set before the daemon starts; one server a process */
 
 static uint64_t now_us(void)
 {
@@ -394,6 +411,88 @@ static void dispatch(struct http_req *req, struct http_res *res)
         error_reply(req, res, rc);
 }
 
+static void dispatch(struct http_req *req, struct http_res *res);
+
+static void *pool_loop(void *arg)
+{
+    struct pool *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        struct http_req *req;
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->wake, &p->lock);
+        if (!p->head)
+            break;
+        req = p->head;
+        p->head = req->offload_next;
+        if (!p->head)
+            p->tail = &p->head;
+        pthread_mutex_unlock(&p->lock);
+
+        req->w = worker_self(req->app, &req->offload_res->err);
+        if (req->w)
+            dispatch(req, req->offload_res);
+        else
+            error_reply(req, req->offload_res, RP_UNAVAILABLE);
+        req->offload_done = 1;
+        MHD_resume_connection(req->conn);
+
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int pool_start(struct pool *p, unsigned n)
+{
+    p->threads = calloc(n, sizeof *p->threads);
+    if (!p->threads)
+        return -1;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->tail = &p->head;
+    for (p->n = 0; p->n < n; p->n++)
+        if (pthread_create(&p->threads[p->n], NULL, pool_loop, p) != 0)
+            break;
+    return p->n ? 0 : -1;
+}
+
+/* After every offloaded request has completed: nothing is queued any more. */
+static void pool_stop(struct pool *p)
+{
+    if (!p->threads)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->n; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->wake);
+    free(p->threads);
+    p->threads = NULL;
+}
+
+/* Hands req to the pool and suspends its connection; 0 on success. */
+static int offload(struct http_req *req)
+{
+    struct pool *p = the_pool;
+
+    req->offload_res = calloc(1, sizeof *req->offload_res);
+    if (!req->offload_res || !p)
+        return -1;
+    MHD_suspend_connection(req->conn);
+    pthread_mutex_lock(&p->lock);
+    req->offload_next = NULL;
+    *p->tail = req;
+    p->tail = &req->offload_next;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
 static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, const char *url,
                                 const char *method)
 {
@@ -465,6 +564,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->status) /* already answered by admit() */
         return MHD_YES;
+    if (req->offload_res) { /* called again after the pool resumed us */
+        if (!req->offload_done)
+            return MHD_YES;
+        ok = queue(conn, req, req->offload_res);
+        res_fini(req->offload_res);
+        free(req->offload_res);
+        req->offload_res = NULL;
+        return ok;
+    }
+    if (req->route && req->route->offload && !req->body_too_large && offload(req) == 0)
+        return MHD_YES;
     dispatch(req, &res);
     ok = queue(conn, req, &res);
     res_fini(&res);
@@ -483,6 +593,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     rp_info("access %s %s %d %zu %luus %s key:%lld%s", req->method_name, req->path, req->status,
             req->bytes, (unsigned long)(now_us() - req->t0_us), req->ip, (long long)req->who.key_id,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    if (req->offload_res) {
+        res_fini(req->offload_res);
+        free(req->offload_res);
+    }
     free(req->body);
     free(req->path_copy);
     free(req);
@@ -682,8 +796,16 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         free(srv);
         return err->code;
     }
+    if (pool_start(&srv->pool, app->cfg.workers ? app->cfg.workers : 1) != 0) {
+        close(srv->fd);
+        free(srv);
+        return rp_err_set(err, RP_UNAVAILABLE, "worker pool did not start");
+    }
+    the_pool = &srv->pool;
     srv->d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME,
+        0, NULL, NULL, on_request,
         app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app, MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, app->cfg.conns_max, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -691,6 +813,8 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)APP_HEADER_MAX_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
     if (!srv->d) {
+        pool_stop(&srv->pool);
+        the_pool = NULL;
         close(srv->fd);
         free(srv);
         return rp_err_set(err, RP_UNAVAILABLE, "libmicrohttpd did not start");
@@ -717,6 +841,8 @@ void http_server_stop(struct http_server *srv, unsigned grace_s)
     if (atomic_load(&srv->app->inflight) > 0)
         rp_warn("shutdown: %ld requests still in flight after %us", atomic_load(&srv->app->inflight),
                 grace_s);
+    pool_stop(&srv->pool); /* finishes what is queued; each job resumes its connection */
     MHD_stop_daemon(srv->d);
+    the_pool = NULL;
     free(srv);
 }

@@ -48,6 +48,9 @@ struct http_req {
     char *params[HTTP_PARAMS_MAX]; /* {name} captures of the matched route, decoded */
     int nparams;
     char *path_copy;
+    struct http_res *offload_res; /* the reply being made on the worker pool */
+    int offload_done;             /* set by the pool before it resumes the connection */
+    struct http_req *offload_next;
     uint64_t t0_us;
     int status;
     size_t bytes;

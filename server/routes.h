@@ -21,6 +21,7 @@ struct route {
     route_fn handler;
     unsigned roles;  /* enum auth_role bits that may call it; checked before the handler runs */
     size_t body_max; /* request body cap, bytes; 0: --body-max */
+    int offload;     /* 1: runs on the worker pool (photos, commits), not on an HTTP thread */
 };
 
 /* The matching row, with captures stored in req; NULL when none. On NULL, *allowed holds
