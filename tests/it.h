@@ -192,23 +192,6 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
     return s->port ? 0 : -1;
 }
 
-/* Sends sig and returns the exit code (or -1 when it died of a signal). */
-IT_FN int it_stop(struct it_server *s, int sig)
-{
-    int status = 0;
-    char cmd[128];
-
-    if (s->pid <= 0)
-        return -1;
-    kill(s->pid, sig);
-    waitpid(s->pid, &status, 0);
-    s->pid = 0;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s->dir);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 IT_FN int it_log_contains(const struct it_server *s, const char *needle)
 {
     char buf[1 << 16];
@@ -219,6 +202,36 @@ IT_FN int it_log_contains(const struct it_server *s, const char *needle)
         fclose(fp);
     buf[n] = '\0';
     return strstr(buf, needle) != NULL;
+}
+
+/* Sends sig and returns the exit code (or -1 when it died of a signal). */
+IT_FN int it_stop(struct it_server *s, int sig)
+{
+    int status = 0;
+    char cmd[512];
+
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, sig);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    /* a sanitizer build of the server reports into its log: that is a failure too */
+    snprintf(cmd, sizeof cmd,
+             "grep -q -E 'WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error:' '%s'",
+             s->log);
+    if (system(cmd) == 0) {
+        snprintf(cmd, sizeof cmd,
+                 "grep -A20 -m3 -E 'ThreadSanitizer|AddressSanitizer|runtime error' '%s' >&2",
+                 s->log);
+        fprintf(stderr, "sanitizer report in %s:\n", s->log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(could not show it)\n");
+        status = 0xff00; /* as if it exited 255 */
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s->dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 IT_FN size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
