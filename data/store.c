@@ -122,7 +122,9 @@ static const char *const sql_text[SQL__COUNT] = {
                                " ORDER BY r.id DESC LIMIT ?10",
     [SQL_REPORTS_QUERY_BBOX] = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
                                " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?11"
-                               " AND xmin <= ?13 AND ymax >= ?12 AND ymin <= ?14) AND" REPORT_FILTERS
+                               " AND xmin <= ?13 AND ymax >= ?12 AND ymin <= ?14)"
+                               " AND +r.lon BETWEEN ?11 AND ?13 AND +r.lat BETWEEN ?12 AND ?14 AND"
+                               REPORT_FILTERS
                                " ORDER BY r.id DESC LIMIT ?10",
     [SQL_REPORTS_NEAR]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
                                " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?2"
