@@ -113,21 +113,16 @@ int h_entity_get(struct http_req *req, struct http_res *res)
 
 /* ---- writes ---- */
 
+/* A string member copied into out (n bytes); absent leaves out as it was. */
 static int text(json_t *o, const char *key, char *out, size_t n, int required,
                 struct rp_err *err)
 {
-    json_t *v = json_object_get(o, key);
+    const char *v;
+    int rc = http_json_str(o, key, n - 1, required, &v, err);
 
-    if (!v || json_is_null(v)) {
-        if (required)
-            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is required", key);
-        return RP_OK;
-    }
-    if (!json_is_string(v) || json_string_length(v) >= n || json_string_length(v) == 0)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a string of 1 to %zu bytes", key,
-                          n - 1);
-    snprintf(out, n, "%s", json_string_value(v));
-    return RP_OK;
+    if (rc == RP_OK && v)
+        snprintf(out, n, "%s", v);
+    return rc;
 }
 
 static int integer(json_t *o, const char *key, int min, int max, int *out, struct rp_err *err)

@@ -45,17 +45,6 @@ int h_keys_list(struct http_req *req, struct http_res *res)
     return http_reply_json_new(res, 200, json_pack("{s:o}", "keys", list));
 }
 
-static const char *opt_string(json_t *o, const char *key, int *bad)
-{
-    json_t *v = json_object_get(o, key);
-
-    if (!v || json_is_null(v))
-        return NULL;
-    if (!json_is_string(v))
-        *bad = 1;
-    return json_string_value(v);
-}
-
 /* POST /api/v1/keys {role, entity?, name} -> 201 with the key, shown this once. */
 int h_keys_create(struct http_req *req, struct http_res *res)
 {
@@ -63,18 +52,17 @@ int h_keys_create(struct http_req *req, struct http_res *res)
     const char *role, *entity, *name;
     struct store_key k;
     int64_t id = 0;
-    int bad = 0, found = 0, rc;
+    int found = 0, rc;
     json_t *body, *out;
 
     rc = http_body_json(req, &body, &res->err);
     if (rc != RP_OK)
         return rc;
-    role = opt_string(body, "role", &bad);
-    entity = opt_string(body, "entity", &bad);
-    name = opt_string(body, "name", &bad);
-    if (bad || !role || !name)
-        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
-                        "role and name are required strings; entity is an optional string");
+    rc = http_json_str(body, "role", STORE_ROLE_MAX - 1, 1, &role, &res->err);
+    if (rc == RP_OK)
+        rc = http_json_str(body, "entity", STORE_CODE_MAX - 1, 0, &entity, &res->err);
+    if (rc == RP_OK)
+        rc = http_json_str(body, "name", STORE_NAME_MAX - 1, 1, &name, &res->err);
     if (rc == RP_OK)
         rc = auth_key_create(req->w->store, &req->who, role, entity, name, key, &id, &res->err);
     json_decref(body);

@@ -137,28 +137,6 @@ json_t *h_report_json(struct http_req *req, const struct store_report *r)
 
 /* ---- input ---- */
 
-/* A string member: absent/null -> NULL; too long or not a string -> error. */
-static int str_field(json_t *o, const char *key, size_t max, int required, const char **out,
-                     struct rp_err *err)
-{
-    json_t *v = json_object_get(o, key);
-
-    *out = NULL;
-    if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
-        if (required)
-            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is required", key);
-        return RP_OK;
-    }
-    if (!json_is_string(v))
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a string", key);
-    if (json_string_length(v) > max)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is over %zu bytes", key, max);
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s contains a NUL character", key);
-    *out = json_string_value(v);
-    return RP_OK;
-}
-
 static int coord_field(json_t *o, const char *key, double min, double max, double *out,
                        struct rp_err *err)
 {
@@ -181,26 +159,26 @@ static int parse_report(json_t *body, int photos, struct cases_input *in, struct
     int rc;
 
     memset(in, 0, sizeof *in);
-    rc = str_field(body, "service_code", STORE_CODE_MAX - 1, 1, &in->service_code, err);
+    rc = http_json_str(body, "service_code", STORE_CODE_MAX - 1, 1, &in->service_code, err);
     in->has_point = !photos || json_object_get(body, "lat") || json_object_get(body, "lon");
     if (rc == RP_OK && in->has_point)
         rc = coord_field(body, "lat", -90, 90, &in->lat, err);
     if (rc == RP_OK && in->has_point)
         rc = coord_field(body, "lon", -180, 180, &in->lon, err);
     if (rc == RP_OK)
-        rc = str_field(body, "description", CASES_DESC_MAX, 0, &in->description, err);
+        rc = http_json_str(body, "description", CASES_DESC_MAX, 0, &in->description, err);
     if (rc == RP_OK)
-        rc = str_field(body, "address", STORE_TEXT_MAX - 1, 0, &in->address, err);
+        rc = http_json_str(body, "address", STORE_TEXT_MAX - 1, 0, &in->address, err);
     if (rc == RP_OK)
-        rc = str_field(body, "device_id", STORE_NAME_MAX - 1, 0, &in->device_id, err);
+        rc = http_json_str(body, "device_id", STORE_NAME_MAX - 1, 0, &in->device_id, err);
     if (rc == RP_OK && rep && !json_is_null(rep) && !json_is_object(rep))
         rc = rp_err_set(err, RP_INVALID_ARGUMENT, "reporter must be an object");
     if (rc == RP_OK && json_is_object(rep)) {
-        rc = str_field(rep, "name", STORE_NAME_MAX - 1, 0, &in->reporter_name, err);
+        rc = http_json_str(rep, "name", STORE_NAME_MAX - 1, 0, &in->reporter_name, err);
         if (rc == RP_OK)
-            rc = str_field(rep, "email", STORE_NAME_MAX - 1, 0, &in->reporter_email, err);
+            rc = http_json_str(rep, "email", STORE_NAME_MAX - 1, 0, &in->reporter_email, err);
         if (rc == RP_OK)
-            rc = str_field(rep, "phone", 63, 0, &in->reporter_phone, err);
+            rc = http_json_str(rep, "phone", 63, 0, &in->reporter_phone, err);
         if (rc == RP_OK && in->reporter_email && !strchr(in->reporter_email, '@'))
             rc = rp_err_set(err, RP_INVALID_ARGUMENT, "reporter.email is not an address");
     }
@@ -576,11 +554,11 @@ int h_report_status(struct http_req *req, struct http_res *res)
 
     if (rc != RP_OK)
         return rc;
-    rc = str_field(body, "status", 16, 1, &status, &res->err);
+    rc = http_json_str(body, "status", 16, 1, &status, &res->err);
     if (rc == RP_OK)
-        rc = str_field(body, "note", 1000, 0, &note, &res->err);
+        rc = http_json_str(body, "note", 1000, 0, &note, &res->err);
     if (rc == RP_OK)
-        rc = str_field(body, "duplicate_of", STORE_CASE_MAX - 1, 0, &dup, &res->err);
+        rc = http_json_str(body, "duplicate_of", STORE_CASE_MAX - 1, 0, &dup, &res->err);
     if (rc == RP_OK)
         rc = cases_set_status(req->w, &req->who, http_param(req, "id"), status, note, dup,
                               &res->err);
@@ -597,9 +575,9 @@ int h_report_transfer(struct http_req *req, struct http_res *res)
 
     if (rc != RP_OK)
         return rc;
-    rc = str_field(body, "entity", STORE_CODE_MAX - 1, 1, &entity, &res->err);
+    rc = http_json_str(body, "entity", STORE_CODE_MAX - 1, 1, &entity, &res->err);
     if (rc == RP_OK)
-        rc = str_field(body, "reason", 1000, 1, &reason, &res->err);
+        rc = http_json_str(body, "reason", 1000, 1, &reason, &res->err);
     if (rc == RP_OK)
         rc = cases_transfer(req->w, &req->who, http_param(req, "id"), entity, reason, &res->err);
     json_decref(body);
@@ -616,7 +594,7 @@ int h_report_confirm(struct http_req *req, struct http_res *res)
     if (req->body_len) {
         rc = http_body_json(req, &body, &res->err);
         if (rc == RP_OK)
-            rc = str_field(body, "device_id", STORE_NAME_MAX - 1, 0, &device, &res->err);
+            rc = http_json_str(body, "device_id", STORE_NAME_MAX - 1, 0, &device, &res->err);
     }
     if (rc == RP_OK)
         rc = cases_confirm(req->w, http_param(req, "id"), device, &added, &res->err);

@@ -639,13 +639,11 @@ const char *http_param(struct http_req *req, const char *name)
 
 int http_body_json(struct http_req *req, json_t **out, struct rp_err *err)
 {
-    const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
     json_error_t je;
     json_t *j;
-    size_t n = strlen("application/json");
 
     *out = NULL;
-    if (!ct || strncasecmp(ct, "application/json", n) != 0 || (ct[n] && ct[n] != ';' && ct[n] != ' '))
+    if (!http_content_type_is(req, "application/json"))
         return rp_err_set(err, RP_UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
     j = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &je);
     if (!j)
@@ -656,6 +654,27 @@ int http_body_json(struct http_req *req, json_t **out, struct rp_err *err)
         return rp_err_set(err, RP_INVALID_JSON, "the body must be a JSON object");
     }
     *out = j;
+    return RP_OK;
+}
+
+int http_json_str(json_t *o, const char *key, size_t max, int required, const char **out,
+                  struct rp_err *err)
+{
+    json_t *v = json_object_get(o, key);
+
+    *out = NULL;
+    if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+        if (required)
+            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is required", key);
+        return RP_OK;
+    }
+    if (!json_is_string(v))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a string", key);
+    if (json_string_length(v) > max)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is over %zu bytes", key, max);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s contains a NUL character", key);
+    *out = json_string_value(v);
     return RP_OK;
 }
 

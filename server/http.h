@@ -101,6 +101,12 @@ const char *http_param(struct http_req *req, const char *name);
  * caller. */
 int http_body_json(struct http_req *req, json_t **out, struct rp_err *err);
 
+/* A string member of a JSON body: absent, null or "" -> *out NULL (RP_INVALID_ARGUMENT
+ * "KEY is required" when required); not a string, over max bytes or with a NUL inside ->
+ * RP_INVALID_ARGUMENT naming the key. *out points into o. */
+int http_json_str(json_t *o, const char *key, size_t max, int required, const char **out,
+                  struct rp_err *err);
+
 /* The body as form fields (application/x-www-form-urlencoded or multipart/form-data), parsed
  * by libmicrohttpd's post processor: fn(ctx, name, filename (NULL for plain fields),
  * content_type, data, size, offset) per chunk of each field. RP_UNSUPPORTED_MEDIA_TYPE for any
