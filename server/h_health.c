@@ -24,25 +24,18 @@ static json_t *health_json(const struct app *app, int db_ok, const char *db_msg)
                      "database", db_ok ? "ok" : db_msg, "areas", areas);
 }
 
-static size_t areas_total(const struct app *app)
-{
-    size_t total = 0;
-
-    for (int l = 0; l < RP_LEVEL_COUNT; l++)
-        total += geo_index_count(app->areas, (enum rp_level)l);
-    return total;
-}
-
+/* The healthy body, when the index has areas at all; without any, health stays 503. */
 int h_health_prepare(struct app *app)
 {
     json_t *j = health_json(app, 1, NULL);
+    int healthy = j && strcmp(json_string_value(json_object_get(j, "status")), "ok") == 0;
 
-    app->health_ok = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    app->health_ok = healthy ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (!app->health_ok)
+    if (healthy && !app->health_ok)
         return RP_NO_MEMORY;
-    app->health_ok_len = strlen(app->health_ok);
-    return RP_OK;
+    app->health_ok_len = app->health_ok ? strlen(app->health_ok) : 0;
+    return j ? RP_OK : RP_NO_MEMORY;
 }
 
 int h_health_get(struct http_req *req, struct http_res *res)
@@ -50,7 +43,7 @@ int h_health_get(struct http_req *req, struct http_res *res)
     struct rp_err dberr = {0};
     int db_ok = store_ping(req->w->store, &dberr) == RP_OK;
 
-    if (db_ok && areas_total(req->app) && req->app->health_ok)
+    if (db_ok && req->app->health_ok)
         return http_reply_fixed(res, 200, req->app->health_ok, req->app->health_ok_len);
     return http_reply_json_new(res, 503, health_json(req->app, db_ok, dberr.msg));
 }

@@ -366,10 +366,8 @@ static int admit(struct http_req *req, struct http_res *res)
     if (rc != RP_OK)
         return rc;
     if (req->route && !(req->route->roles & req->who.role)) {
-        if (req->who.role == AUTH_ANONYMOUS) {
-            http_header_add(res, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"reporta\"");
+        if (req->who.role == AUTH_ANONYMOUS) /* error_reply adds WWW-Authenticate */
             return rp_err_set(&res->err, RP_UNAUTHORIZED, "this needs an API key");
-        }
         return rp_err_set(&res->err, RP_FORBIDDEN, "a %s key may not %s %s",
                           auth_role_name(req->who.role), req->method_name, req->path);
     }
