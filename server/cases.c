@@ -81,8 +81,44 @@ int cases_token_hash(const char *token, unsigned char hash[STORE_HASH_LEN])
 
 /* ---- creation ---- */
 
-/* Attributes against the service's Open311 definitions: known codes only, required ones
- * present, list values from the list, strings and numbers as declared. */
+/* The definition of attribute `code` in an Open311 definitions array, or NULL. */
+static json_t *attr_def(json_t *defs, const char *code)
+{
+    json_t *d;
+    size_t i;
+
+    json_array_foreach(defs, i, d)
+    {
+        const char *c = json_string_value(json_object_get(d, "code"));
+        if (c && strcmp(c, code) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* One given value against its definition: list values from the list, numbers as numbers,
+ * anything else a plain string, number or boolean. */
+static int attr_ok(json_t *def, json_t *v)
+{
+    const char *type = json_string_value(json_object_get(def, "datatype"));
+    json_t *opt;
+    size_t i;
+
+    if (type && strcmp(type, "singlevaluelist") == 0) {
+        json_array_foreach(json_object_get(def, "values"), i, opt)
+        {
+            if (json_is_string(v) && json_equal(json_object_get(opt, "key"), v))
+                return 1;
+        }
+        return 0;
+    }
+    if (type && strcmp(type, "number") == 0)
+        return json_is_number(v);
+    return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
+}
+
+/* Attributes against the service's Open311 definitions: known codes only, valid values,
+ * required ones present. */
 static int check_attributes(const struct store_service *sv, json_t *given, struct rp_err *err)
 {
     json_t *defs = sv->attributes[0] ? json_loads(sv->attributes, 0, NULL) : json_array();
@@ -96,41 +132,21 @@ static int check_attributes(const struct store_service *sv, json_t *given, struc
                           sv->code);
     json_object_foreach(given, key, v)
     {
-        json_t *def = NULL;
-        json_array_foreach(defs, i, d) if (json_is_string(json_object_get(d, "code")) &&
-                                           strcmp(json_string_value(json_object_get(d, "code")),
-                                                  key) == 0) def = d;
-        if (!def) {
+        json_t *def = attr_def(defs, key);
+        if (!def)
             rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s is not defined for %s",
                             key, sv->code);
-            break;
-        }
-        const char *type = json_string_value(json_object_get(def, "datatype"));
-        if (type && strcmp(type, "singlevaluelist") == 0) {
-            json_t *opt;
-            size_t k;
-            int ok = 0;
-            json_array_foreach(json_object_get(def, "values"), k, opt) ok |=
-                json_is_string(v) &&
-                json_equal(json_object_get(opt, "key"), v);
-            if (!ok) {
-                rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s: not one of its values",
-                                key);
-                break;
-            }
-        } else if (type && strcmp(type, "number") == 0 && !json_is_number(v)) {
-            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s must be a number", key);
-            break;
-        } else if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
-            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s must be a plain value",
+        else if (!attr_ok(def, v))
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %.60s: not a valid value",
                             key);
+        if (rc != RP_OK)
             break;
-        }
     }
-    json_array_foreach(defs, i, d) if (rc == RP_OK && json_is_true(json_object_get(d, "required")))
+    json_array_foreach(defs, i, d)
     {
         const char *code = json_string_value(json_object_get(d, "code"));
-        if (code && !json_object_get(given, code))
+        if (rc == RP_OK && code && json_is_true(json_object_get(d, "required")) &&
+            !json_object_get(given, code))
             rc = rp_err_set(err, RP_INVALID_ARGUMENT, "attribute %s is required", code);
     }
     json_decref(defs);
