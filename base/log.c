@@ -2,7 +2,8 @@
  * base/log.c - line-atomic logging to stderr (see log.h).
  * Shared mutable state, all of it here: the buffered lines (buf/len, guarded by lock), the
  * logger thread's running flag (guarded by lock), stderr itself (write_lock, taken after lock)
- * and the level threshold (written before threads start). Each thread caches its formatted second so a line costs one snprintf.
+ * and the level threshold (written before threads start). Each thread caches its formatted
+ * second, so a line costs one vsnprintf, and none through rp_log_text.
  */
 #include "base/log.h"
 
@@ -139,28 +140,29 @@ static size_t stamp(char *out, long *ms)
     return cached_len;
 }
 
-void rp_log(enum rp_log_level level, const char *fmt, ...)
+/* "<stamp>.<ms>Z LEVEL " at line; returns its length. No printf: this runs for every request. */
+static size_t head(char *line, enum rp_log_level level)
 {
-    char line[RP_LOG_LINE_MAX];
-    size_t n;
+    const char *name = level_names[level];
+    size_t n, k = strlen(name);
     long ms;
-    int k;
-    va_list ap;
 
-    if (level < threshold)
-        return;
     n = stamp(line, &ms);
-    k = snprintf(line + n, sizeof line - n, ".%03ldZ %s ", ms, level_names[level]);
-    if (k > 0)
-        n += (size_t)k;
-    va_start(ap, fmt);
-    k = vsnprintf(line + n, sizeof line - n, fmt, ap);
-    va_end(ap);
-    if (k < 0)
-        k = 0;
-    n = (n + (size_t)k < sizeof line - 1) ? n + (size_t)k : sizeof line - 2;
-    line[n++] = '\n';
+    line[n++] = '.';
+    line[n++] = (char)('0' + ms / 100);
+    line[n++] = (char)('0' + ms / 10 % 10);
+    line[n++] = (char)('0' + ms % 10);
+    line[n++] = 'Z';
+    line[n++] = ' ';
+    memcpy(line + n, name, k);
+    n += k;
+    line[n++] = ' ';
+    return n;
+}
 
+/* Hands one finished line (newline included) to stderr or to the buffer. */
+static void emit(enum rp_log_level level, const char *line, size_t n)
+{
     pthread_mutex_lock(&lock);
     if (!running || level >= RP_LOG_WARN) {
         flush_locked(); /* keep order: buffered lines first */
@@ -176,4 +178,40 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
         }
     }
     pthread_mutex_unlock(&lock);
+}
+
+void rp_log(enum rp_log_level level, const char *fmt, ...)
+{
+    char line[RP_LOG_LINE_MAX];
+    size_t n;
+    int k;
+    va_list ap;
+
+    if (level < threshold)
+        return;
+    n = head(line, level);
+    va_start(ap, fmt);
+    k = vsnprintf(line + n, sizeof line - n, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        k = 0;
+    n = (n + (size_t)k < sizeof line - 1) ? n + (size_t)k : sizeof line - 2;
+    line[n++] = '\n';
+    emit(level, line, n);
+}
+
+void rp_log_text(enum rp_log_level level, const char *text, size_t text_len)
+{
+    char line[RP_LOG_LINE_MAX];
+    size_t n;
+
+    if (level < threshold)
+        return;
+    n = head(line, level);
+    if (text_len > sizeof line - 1 - n)
+        text_len = sizeof line - 1 - n;
+    memcpy(line + n, text, text_len);
+    n += text_len;
+    line[n++] = '\n';
+    emit(level, line, n);
 }

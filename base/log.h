@@ -9,6 +9,8 @@
 #ifndef RP_LOG_H
 #define RP_LOG_H
 
+#include <stddef.h>
+
 enum rp_log_level { RP_LOG_DEBUG = 0, RP_LOG_INFO, RP_LOG_WARN, RP_LOG_ERROR };
 
 #define RP_LOG_LINE_MAX     1024 /* longer lines are truncated, never split */
@@ -19,6 +21,8 @@ void rp_log_set_level(enum rp_log_level level); /* call before threads start */
 int rp_log_start(void); /* starts the logger thread; 0 on success */
 void rp_log_stop(void); /* flushes and joins it; NULL-safe to call without start */
 void rp_log(enum rp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A message already formatted (len bytes, no newline), e.g. the access line built without printf. */
+void rp_log_text(enum rp_log_level level, const char *text, size_t text_len);
 
 #define rp_info(...)  rp_log(RP_LOG_INFO, __VA_ARGS__)
 #define rp_warn(...)  rp_log(RP_LOG_WARN, __VA_ARGS__)

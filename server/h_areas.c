@@ -71,22 +71,81 @@ int h_areas_prepare(struct app *app)
     return rc;
 }
 
+#define ECHO_MAX 24 /* longest coordinate text sent back as it came */
+
+/* Whether s, as sent by the client, is a plain JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?, short.
+ * Such a coordinate goes back exactly as sent (it already parsed to the number used); anything
+ * else (exponents, '+', leading zeros, long digit runs) is encoded again by jansson. */
+static int plain_decimal(const char *s)
+{
+    const char *p = s + (*s == '-');
+
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return 0;
+    if (*p == '.') {
+        if (!(*++p >= '0' && *p <= '9'))
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0' && p - s <= ECHO_MAX;
+}
+
+/* `"<name>":<v>` appended at out[*off]: the client's own text when it is a plain decimal, else
+ * the number written by jansson (one real at a time: dumping an object makes jansson print its
+ * address into a loop-check table, which costs more than the numbers). */
+static int put_number(json_t *r, char *out, size_t cap, size_t *off, const char *name,
+                      const char *text, double v)
+{
+    size_t k = strlen(name), n;
+
+    if (*off + k + 3 + ECHO_MAX >= cap)
+        return -1;
+    out[(*off)++] = '"';
+    memcpy(out + *off, name, k);
+    *off += k;
+    out[(*off)++] = '"';
+    out[(*off)++] = ':';
+    if (text && plain_decimal(text)) {
+        n = strlen(text);
+        memcpy(out + *off, text, n);
+    } else {
+        if (json_real_set(r, v) != 0)
+            return -1;
+        n = json_dumpb(r, out + *off, cap - *off, LOCATE_JSON_FLAGS | JSON_ENCODE_ANY);
+        if (n == 0 || n >= cap - *off)
+            return -1;
+    }
+    *off += n;
+    return 0;
+}
+
 /* {"lat","lon"[,"snapped_m"],"provincia","distrito","corregimiento"}: the point's members
- * encoded by jansson now, the area members taken from h_areas_prepare. */
+ * written now, the area members taken from h_areas_prepare. */
 static int reply_place(struct http_req *req, struct http_res *res, double lon, double lat,
                        const struct geo_place *p)
 {
     const struct rendered *m[RP_LEVEL_COUNT];
-    json_t *pt = json_pack("{s:f, s:f}", "lat", lat, "lon", lon);
     char head[128];
-    size_t hlen, len, off;
+    size_t hlen = 0, len, off;
     char *body;
+    json_t *num = req->w->num; /* this thread's own */
+    int bad;
 
-    if (pt && p->snapped_m > 0)
-        json_object_set_new(pt, "snapped_m", json_real(round(p->snapped_m * 10) / 10));
-    hlen = pt ? json_dumpb(pt, head, sizeof head, LOCATE_JSON_FLAGS) : 0;
-    json_decref(pt);
-    if (hlen == 0 || hlen > sizeof head)
+    bad = put_number(num, head, sizeof head, &hlen, "lat", http_query(req, "lat"), lat);
+    head[hlen++] = ',';
+    bad = bad || put_number(num, head, sizeof head, &hlen, "lon", http_query(req, "lon"), lon);
+    if (!bad && p->snapped_m > 0) {
+        head[hlen++] = ',';
+        bad = put_number(num, head, sizeof head, &hlen, "snapped_m", NULL,
+                         round(p->snapped_m * 10) / 10);
+    }
+    if (bad)
         return rp_err_set(&res->err, RP_INTERNAL, "locate: point members");
     len = 2 + hlen;
     for (int l = 0; l < RP_LEVEL_COUNT; l++) {

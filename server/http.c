@@ -268,32 +268,65 @@ static int preflight(struct http_req *req, struct http_res *res)
 
 /* ---- admission: before the body is read ---- */
 
-/* Bucket keys: one byte of class (read/write, address/key), then the address (IPv6: its /64,
- * what one subscriber usually gets) or the key id. */
+/* Bucket keys: one byte of class (read/write, address/key), then the address or the key id. */
 enum { RL_IP_READ, RL_IP_WRITE, RL_KEY_READ, RL_KEY_WRITE };
+
+/* What is the same for every request of one connection, worked out once when MHD accepts it:
+ * the client's address as text (for the log) and as a bucket key (IPv6: its /64, what one
+ * subscriber usually gets). Keep-alive clients send many requests per connection. */
+struct http_conn {
+    char ip[48];
+    unsigned char addr[16];
+    size_t addr_len;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_conn *c;
+    const union MHD_ConnectionInfo *ci;
+
+    (void)cls;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+        free(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    c = calloc(1, sizeof *c);
+    *socket_context = c; /* NULL: req_new refuses the connection's requests */
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!c)
+        return;
+    strcpy(c->ip, "-");
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
+        memcpy(c->addr, &a->sin_addr, c->addr_len = 4);
+        inet_ntop(AF_INET, &a->sin_addr, c->ip, sizeof c->ip);
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
+        memcpy(c->addr, &a->sin6_addr, c->addr_len = 8);
+        inet_ntop(AF_INET6, &a->sin6_addr, c->ip, sizeof c->ip);
+    }
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
 
 static unsigned limit_ip(struct http_req *req, int write)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct config *c = &req->app->cfg;
-    unsigned char key[1 + 16];
-    size_t n = 1;
-    double rate = write ? c->ip_write_rate : c->ip_read_rate;
+    const struct http_conn *c = req->client;
+    const struct config *cfg = &req->app->cfg;
+    unsigned char key[1 + sizeof c->addr];
+    double rate = write ? cfg->ip_write_rate : cfg->ip_read_rate;
 
     key[0] = write ? RL_IP_WRITE : RL_IP_READ;
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
-        memcpy(key + 1, &a->sin_addr, 4);
-        n += 4;
-        inet_ntop(AF_INET, &a->sin_addr, req->ip, sizeof req->ip);
-    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
-        memcpy(key + 1, &a->sin6_addr, 8);
-        n += 8;
-        inet_ntop(AF_INET6, &a->sin6_addr, req->ip, sizeof req->ip);
-    }
-    return rl_take(req->app->limits, key, n, rate, rate * APP_BURST_SECONDS, now_us());
+    memcpy(key + 1, c->addr, c->addr_len);
+    return rl_take(req->app->limits, key, 1 + c->addr_len, rate, rate * APP_BURST_SECONDS,
+                   req->t0_us);
 }
 
 static unsigned limit_key(struct http_req *req, int write)
@@ -304,7 +337,7 @@ static unsigned limit_key(struct http_req *req, int write)
 
     key[0] = write ? RL_KEY_WRITE : RL_KEY_READ;
     memcpy(key + 1, &req->who.key_id, sizeof req->who.key_id);
-    return rl_take(req->app->limits, key, sizeof key, rate, rate * APP_BURST_SECONDS, now_us());
+    return rl_take(req->app->limits, key, sizeof key, rate, rate * APP_BURST_SECONDS, req->t0_us);
 }
 
 static int too_many(struct http_res *res, unsigned wait, const char *who)
@@ -347,6 +380,8 @@ static int admit(struct http_req *req, struct http_res *res)
         return rp_err_set(&res->err, RP_URI_TOO_LONG, "the path is over %d bytes",
                           APP_URL_MAX_BYTES);
     req->route = routes_match(req, &req->allowed);
+    if (req->nparams > 0 && !req->path_copy)
+        return rp_err_set(&res->err, RP_NO_MEMORY, "request path");
     req->body_max = req->route && req->route->body_max ? req->route->body_max
                                                        : req->app->cfg.body_max_bytes;
     if (cl && strtoull(cl, NULL, 10) > req->body_max) {
@@ -494,23 +529,20 @@ static int offload(struct http_req *req)
 static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, const char *url,
                                 const char *method)
 {
-    struct http_req *req = calloc(1, sizeof *req);
+    struct http_conn *c = conn_of(conn);
+    struct http_req *req = c ? calloc(1, sizeof *req) : NULL;
 
     if (!req)
         return NULL;
     req->app = app;
     req->conn = conn;
+    req->client = c;
     req->t0_us = now_us();
     req->method = method_of(method);
     req->method_name = method;
     req->path = url;
+    req->ip = c->ip;
     req->who.role = AUTH_ANONYMOUS;
-    req->ip[0] = '-';
-    req->path_copy = strdup(url);
-    if (!req->path_copy) {
-        free(req);
-        return NULL;
-    }
     atomic_fetch_add(&app->inflight, 1);
     return req;
 }
@@ -579,6 +611,68 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ok;
 }
 
+/* The access line is built by hand, not by printf: it is written for every request. Bytes of
+ * the (decoded) path below 0x20 and DEL become '?', so a path cannot forge log lines. */
+struct line {
+    char s[RP_LOG_LINE_MAX - 64];
+    size_t n;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+    if (n > sizeof l->s - l->n)
+        n = sizeof l->s - l->n;
+    memcpy(l->s + l->n, s, n);
+    l->n += n;
+}
+
+static void put_str(struct line *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+static void put_printable(struct line *l, const char *s)
+{
+    for (; *s && l->n < sizeof l->s; s++)
+        l->s[l->n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+}
+
+static void put_num(struct line *l, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+
+    do
+        d[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    put(l, d + i, sizeof d - i);
+}
+
+/* "access GET /path 200 1234 56us 127.0.0.1 key:0[ (aborted)]" */
+static void log_access(const struct http_req *req, int aborted)
+{
+    struct line l;
+
+    l.n = 0;
+    put_str(&l, "access ");
+    put_str(&l, req->method_name);
+    put(&l, " ", 1);
+    put_printable(&l, req->path);
+    put(&l, " ", 1);
+    put_num(&l, (unsigned)req->status);
+    put(&l, " ", 1);
+    put_num(&l, req->bytes);
+    put(&l, " ", 1);
+    put_num(&l, now_us() - req->t0_us);
+    put_str(&l, "us ");
+    put_str(&l, req->ip);
+    put_str(&l, " key:");
+    put_num(&l, (unsigned long long)req->who.key_id);
+    if (aborted)
+        put_str(&l, " (aborted)");
+    rp_log_text(RP_LOG_INFO, l.s, l.n);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -588,9 +682,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req)
         return;
-    rp_info("access %s %s %d %zu %luus %s key:%lld%s", req->method_name, req->path, req->status,
-            req->bytes, (unsigned long)(now_us() - req->t0_us), req->ip, (long long)req->who.key_id,
-            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    log_access(req, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (req->offload_res) {
         res_fini(req->offload_res);
         free(req->offload_res);
@@ -828,7 +920,8 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         MHD_OPTION_CONNECTION_LIMIT, app->cfg.conns_max, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         app->cfg.ip_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)APP_HEADER_MAX_BYTES,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_END);
     if (!srv->d) {
         pool_stop(&srv->pool);
         the_pool = NULL;

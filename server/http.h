@@ -31,23 +31,26 @@ enum http_method {
 
 struct route;
 
+struct http_conn; /* private to http.c */
+
 struct http_req {
     struct app *app;
     struct worker *w;
     void *conn; /* struct MHD_Connection */
+    const struct http_conn *client; /* the connection's address, worked out once */
     enum http_method method;
     const char *method_name, *path;
     const struct route *route; /* NULL: 404, or 405 when allowed != 0 */
     unsigned allowed;          /* methods the path has */
     struct principal who;      /* the caller, from Authorization */
-    char ip[48];               /* client address, for the log */
+    const char *ip;            /* client address as text, for the log ("-" unknown) */
     char *body;
     size_t body_len, body_max;
     int body_too_large;
     const char *param_names[HTTP_PARAMS_MAX];
     char *params[HTTP_PARAMS_MAX]; /* {name} captures of the matched route, decoded */
     int nparams;
-    char *path_copy;
+    char *path_copy;           /* only for routes with {captures}: they point into it */
     struct http_res *offload_res; /* the reply being made on the worker pool */
     int offload_done;             /* set by the pool before it resumes the connection */
     struct http_req *offload_next;

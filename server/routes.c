@@ -60,7 +60,7 @@ const struct route *routes_table(size_t *n)
     return routes;
 }
 
-/* Matches path against pattern; captures point into req->path_copy (split in place). */
+/* Matches path against pattern; captures point into path until routes_match copies it. */
 static int match(const char *pattern, const char *path, struct http_req *req)
 {
     const char *p = pattern, *s = path;
@@ -72,7 +72,7 @@ static int match(const char *pattern, const char *path, struct http_req *req)
             size_t slen = send ? (size_t)(send - s) : strlen(s);
             if (!pend || slen == 0 || n >= HTTP_PARAMS_MAX)
                 return 0;
-            req->params[n] = req->path_copy + (s - path);
+            req->params[n] = (char *)s;
             req->param_names[n++] = p; /* "{code}..." - http_param compares up to '}' */
             p = pend + 1;
             s += slen;
@@ -98,12 +98,16 @@ const struct route *routes_match(struct http_req *req, unsigned *allowed)
         if (!match(routes[i].pattern, req->path, req))
             continue;
         if (routes[i].methods & want) {
-            /* Terminate each capture inside the copy: '/' separates segments. */
-            for (int k = 0; k < req->nparams; k++) {
-                char *slash = strchr(req->params[k], '/');
-                if (slash)
-                    *slash = '\0';
-            }
+            /* Captures move into a copy of the path, each ended where its segment ends (no
+             * copy: out of memory, which the caller sees as captures without path_copy). */
+            if (req->nparams > 0 && (req->path_copy = strdup(req->path)) != NULL)
+                for (int k = 0; k < req->nparams; k++) {
+                    char *slash;
+                    req->params[k] = req->path_copy + (req->params[k] - req->path);
+                    slash = strchr(req->params[k], '/');
+                    if (slash)
+                        *slash = '\0';
+                }
             return &routes[i];
         }
         *allowed |= routes[i].methods;

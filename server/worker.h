@@ -6,6 +6,9 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "data/store.h"
 #include "geo/ctx.h"
 #include "server/app.h"
@@ -13,7 +16,9 @@
 struct worker {
     struct geo_ctx geo;
     struct store *store;
-    struct worker *next; /* in app->workers */
+    json_t *num;             /* a real reused to encode single numbers (h_locate) */
+    uint64_t db_ok_until_us; /* /healthz: the last good ping stands until then (monotonic) */
+    struct worker *next;     /* in app->workers */
 };
 
 /* This thread's worker, created on first use; NULL with err set when it cannot be. */

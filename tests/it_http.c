@@ -15,6 +15,11 @@
 static struct it_server srv;
 static const char *panama_db;
 
+static int starts_with(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void test_healthz_reports_database_and_areas(void)
 {
     struct it_reply r;
@@ -107,6 +112,12 @@ static void test_locate_answers_and_refuses_bad_coordinates(void)
                  "Panamá");
     CHECK(json_object_get(j, "snapped_m") == NULL);
     json_decref(j);
+    /* plain decimals come back as sent; other spellings as jansson writes the number */
+    CHECK(starts_with(r.body, "{\"lat\":8.9870,\"lon\":-79.5270,\"provincia\""));
+    free(r.body);
+    CHECK(it_get(&srv, "/api/v1/locate?lat=%2B8.987e0&lon=-079.527", &r) == 0);
+    CHECK_INT_EQ(r.status, 200);
+    CHECK(starts_with(r.body, "{\"lat\":8.987,\"lon\":-79.527,\"provincia\""));
     free(r.body);
 
     CHECK(it_get(&srv, "/api/v1/locate?lat=8.4277&lon=-82.4309", &r) == 0); /* David */
@@ -239,6 +250,13 @@ static void test_sigterm_finishes_in_flight_requests_and_exits_0(void)
     int fd;
 
     CHECK(it_start(&s, panama_db, NULL) == 0);
+    {
+        /* a path decoded to a newline must not forge a line of the access log */
+        struct it_reply r;
+        CHECK(it_get(&s, "/no%0A2026-01-01T00:00:00.000Z%20INFO%20access%20GET%20/forged", &r) == 0);
+        CHECK_INT_EQ(r.status, 404);
+        free(r.body);
+    }
     fd = socket(AF_INET, SOCK_STREAM, 0);
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)s.port);
@@ -262,6 +280,8 @@ static void test_sigterm_finishes_in_flight_requests_and_exits_0(void)
     }
     CHECK(it_log_contains(&s, "stopped cleanly"));
     CHECK(it_log_contains(&s, "access POST /healthz 405"));
+    CHECK(it_log_contains(&s, "access GET /no?2026-01-01T00:00:00.000Z INFO access GET /forged 404"));
+    CHECK(!it_log_contains(&s, "\n2026-01-01T00:00:00.000Z"));
     it_stop(&s, SIGTERM); /* only removes the directory now */
 }
 
