@@ -61,6 +61,7 @@ static void *flush_loop(void *arg)
 {
     int go = 1;
 
+    pthread_setname_np(pthread_self(), "log"); /* as top -H and ps -L show it */
     (void)arg;
     pthread_mutex_lock(&lock);
     while (go) {

@@ -19,6 +19,7 @@ struct job {
     void *arg;
     int rc, done;
     struct rp_err err;
+    pthread_cond_t finished; /* its caller waits on this one alone: no herd wakes per commit */
     struct job *next;
 };
 
@@ -27,7 +28,7 @@ struct store_writer {
     sqlite3_stmt *savepoint, *release, *rollback_to; /* prepared once: they run per job */
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t wake, finished;
+    pthread_cond_t wake;
     struct job *head, **tail;
     int running;
     uint64_t commits, jobs;
@@ -78,6 +79,7 @@ static void *writer_loop(void *arg)
 {
     struct store_writer *w = arg;
 
+    pthread_setname_np(pthread_self(), "writer"); /* as top -H and ps -L show it */
     pthread_mutex_lock(&w->lock);
     for (;;) {
         struct job *batch, *j, **cut;
@@ -104,9 +106,9 @@ static void *writer_loop(void *arg)
         for (j = batch; j;) {
             struct job *next = j->next; /* j may vanish once done is seen */
             j->done = 1;
+            pthread_cond_signal(&j->finished);
             j = next;
         }
-        pthread_cond_broadcast(&w->finished);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -143,13 +145,11 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
     }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
-    pthread_cond_init(&w->finished, NULL);
     w->tail = &w->head;
     w->running = 1;
     if (pthread_create(&w->thread, NULL, writer_loop, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);
-        pthread_cond_destroy(&w->finished);
         writer_free(w);
         return rp_err_set(err, RP_INTERNAL, "writer thread");
     }
@@ -168,13 +168,12 @@ void store_writer_stop(struct store_writer *w)
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
-    pthread_cond_destroy(&w->finished);
     writer_free(w);
 }
 
 int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err)
 {
-    struct job j = {fn, arg, RP_OK, 0, {0}, NULL};
+    struct job j = {fn, arg, RP_OK, 0, {0}, PTHREAD_COND_INITIALIZER, NULL};
 
     pthread_mutex_lock(&w->lock);
     if (!w->running) {
@@ -185,8 +184,9 @@ int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct 
     w->tail = &j.next;
     pthread_cond_signal(&w->wake);
     while (!j.done)
-        pthread_cond_wait(&w->finished, &w->lock);
+        pthread_cond_wait(&j.finished, &w->lock);
     pthread_mutex_unlock(&w->lock);
+    pthread_cond_destroy(&j.finished);
     if (j.rc != RP_OK && err->code == RP_OK)
         *err = j.err;
     return j.rc;

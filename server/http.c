@@ -450,6 +450,7 @@ static void *pool_loop(void *arg)
 {
     struct pool *p = arg;
 
+    pthread_setname_np(pthread_self(), "pool"); /* as top -H and ps -L show it */
     pthread_mutex_lock(&p->lock);
     for (;;) {
         struct http_req *req;
