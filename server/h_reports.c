@@ -391,7 +391,8 @@ int h_report_get(struct http_req *req, struct http_res *res)
 
 struct list_ctx {
     struct http_req *req;
-    json_t *features;
+    struct http_stream body; /* the features so far, each encoded as it came */
+    size_t n;
     int64_t last_id;
 };
 
@@ -418,7 +419,10 @@ static int list_add(void *ctx, const struct store_report *r, struct rp_err *err)
                                   r->lat, "properties", props)
                       : NULL;
 
-    if (!f || json_array_append_new(l->features, f) != 0)
+    if (l->n++ > 0)
+        http_stream_text(&l->body, ",");
+    http_stream_json(&l->body, f);
+    if (l->body.failed)
         return rp_err_set(err, RP_NO_MEMORY, "feature");
     l->last_id = r->id;
     return RP_OK;
@@ -523,24 +527,24 @@ int h_reports_list(struct http_req *req, struct http_res *res)
 {
     struct store_report_query q;
     char statuses[160];
-    struct list_ctx l = {req, NULL, 0};
+    struct list_ctx l = {req, {0}, 0, 0};
     int rc = h_reports_query(req, &q, statuses, sizeof statuses, &res->err);
 
     if (rc != RP_OK)
         return rc;
-    l.features = json_array();
-    rc = l.features ? store_reports_query(req->w->store, &q, list_add, &l, &res->err)
-                    : rp_err_set(&res->err, RP_NO_MEMORY, "features");
+    /* {"type":"FeatureCollection","features":[...],"next":"<cursor>"|null}, streamed */
+    http_stream_text(&l.body, "{\"type\":\"FeatureCollection\",\"features\":[");
+    rc = store_reports_query(req->w->store, &q, list_add, &l, &res->err);
     if (rc != RP_OK) {
-        json_decref(l.features);
+        free(l.body.buf);
         return rc;
     }
-    return http_reply_json_new(
-        res, 200,
-        json_pack("{s:s, s:o, s:o}", "type", "FeatureCollection", "features", l.features, "next",
-                  json_array_size(l.features) == (size_t)q.limit && l.last_id
-                      ? json_sprintf("%lld", (long long)l.last_id)
-                      : json_null()));
+    http_stream_text(&l.body, "],\"next\":");
+    http_stream_json(&l.body, l.n == (size_t)q.limit && l.last_id
+                                  ? json_sprintf("%lld", (long long)l.last_id)
+                                  : json_null());
+    http_stream_text(&l.body, "}");
+    return http_reply_stream(res, 200, &l.body);
 }
 
 /* ---- workflow ---- */

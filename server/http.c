@@ -96,6 +96,58 @@ int http_reply_raw(struct http_res *res, int status, char *body, size_t len)
     return RP_OK;
 }
 
+static int stream_put(const char *text, size_t n, void *ctx)
+{
+    struct http_stream *st = ctx;
+
+    if (st->failed)
+        return -1;
+    if (n > st->cap - st->len) {
+        size_t cap = st->cap ? st->cap : 16384;
+        char *b;
+        while (cap - st->len < n)
+            cap *= 2;
+        b = realloc(st->buf, cap);
+        if (!b) {
+            st->failed = 1;
+            return -1;
+        }
+        st->buf = b;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, text, n);
+    st->len += n;
+    return 0;
+}
+
+void http_stream_text(struct http_stream *st, const char *text)
+{
+    (void)stream_put(text, strlen(text), st);
+}
+
+void http_stream_json(struct http_stream *st, json_t *value)
+{
+    if (!value ||
+        json_dump_callback(value, stream_put, st,
+                           JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(HTTP_REAL_DIGITS)))
+        st->failed = 1;
+    json_decref(value);
+}
+
+int http_reply_stream(struct http_res *res, int status, struct http_stream *st)
+{
+    char *body = st->buf;
+    size_t len = st->len;
+    int failed = st->failed || !body;
+
+    memset(st, 0, sizeof *st);
+    if (failed) {
+        free(body);
+        return rp_err_set(&res->err, RP_NO_MEMORY, "reply body");
+    }
+    return http_reply_raw(res, status, body, len);
+}
+
 int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type)
 {
     json_decref(res->json);

@@ -94,6 +94,19 @@ int http_header_add(struct http_res *res, const char *name, const char *value);
 /* A file as the body: fd is owned by the reply from here on. */
 int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type);
 
+/* A body written piece by piece, for long collections: each value is encoded by jansson as it
+ * comes (and freed at once), the structure between values is literal text from the handler.
+ * Nothing grows a tree of a thousand features; the first failure sticks in `failed`. */
+struct http_stream {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+void http_stream_text(struct http_stream *st, const char *text);
+void http_stream_json(struct http_stream *st, json_t *value); /* value is stolen */
+/* The body as the reply (also on failure, which gives RP_NO_MEMORY); st is empty after. */
+int http_reply_stream(struct http_res *res, int status, struct http_stream *st);
+
 /* Query string: the value of key, NULL when absent; an empty value counts as absent. */
 const char *http_query(struct http_req *req, const char *key);
 const char *http_header(struct http_req *req, const char *name);
