@@ -102,12 +102,30 @@ static int too_big(int w, int h, struct rp_err *err)
     return RP_OK;
 }
 
+/* The DCT scaling (libjpeg-turbo offers M/8) to decode a JPEG whose long side is `longest` at:
+ * the smallest that still leaves MEDIA_DISPLAY_PX or more, for the box filter to finish; never
+ * enlarging. Measured on the 12 MP bench photo, one core: 1/2 decodes in 57 ms, 3/8 (1500 px,
+ * no filter pass needed) in 76 ms: only 1/2, 1/4 and 1/8 have fast inverse DCTs. */
+static tjscalingfactor decode_scale(int longest)
+{
+    tjscalingfactor best = {1, 1};
+    int n = 0;
+    tjscalingfactor *sf = tjGetScalingFactors(&n);
+
+    for (int i = 0; sf && i < n; i++) {
+        int s = TJSCALED(longest, sf[i]);
+        if (sf[i].num <= sf[i].denom && s >= MEDIA_DISPLAY_PX && s < TJSCALED(longest, best))
+            best = sf[i];
+    }
+    return best;
+}
+
 static int decode_jpeg(const unsigned char *data, size_t len, struct media_photo *p,
                        struct image *im, struct rp_err *err)
 {
     tjhandle tj = tjInitDecompress();
-    int w, h, subsamp, cs, nsf, rc;
-    tjscalingfactor *sf, best = {1, 1};
+    int w, h, subsamp, cs, rc;
+    tjscalingfactor best;
 
     if (!tj)
         return rp_err_set(err, RP_NO_MEMORY, "jpeg decoder");
@@ -119,14 +137,7 @@ static int decode_jpeg(const unsigned char *data, size_t len, struct media_photo
     p->src_height = h;
     if ((rc = too_big(w, h, err)) != RP_OK)
         goto out;
-    /* the smallest DCT scaling that still leaves the long side at MEDIA_DISPLAY_PX or more */
-    sf = tjGetScalingFactors(&nsf);
-    for (int i = 0; sf && i < nsf; i++) {
-        int sw = TJSCALED(w, sf[i]), sh = TJSCALED(h, sf[i]);
-        int blong = TJSCALED(w > h ? w : h, best), slong = sw > sh ? sw : sh;
-        if (sf[i].num <= sf[i].denom && slong >= MEDIA_DISPLAY_PX && slong < blong)
-            best = sf[i];
-    }
+    best = decode_scale(w > h ? w : h);
     im->w = TJSCALED(w, best);
     im->h = TJSCALED(h, best);
     im->px = malloc((size_t)im->w * (size_t)im->h * 3);
@@ -377,8 +388,12 @@ int media_photo_process(const unsigned char *data, size_t len, struct media_phot
                           kind);
     }
     /* the long side fits whichever way the photo turns: shrink first, then turn fewer pixels */
-    if (rc == RP_OK)
+    if (rc == RP_OK && (full.w > MEDIA_DISPLAY_PX || full.h > MEDIA_DISPLAY_PX))
         rc = downscale(&full, MEDIA_DISPLAY_PX, &display, err);
+    else if (rc == RP_OK) { /* the decoder already made it small enough */
+        display = full;
+        full.px = NULL;
+    }
     free(full.px);
     if (rc == RP_OK)
         rc = orient(&display, out->orientation, err);

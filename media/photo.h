@@ -15,7 +15,7 @@
 
 #include "base/err.h"
 
-#define MEDIA_DISPLAY_PX     1600 /* long side of the display image */
+#define MEDIA_DISPLAY_PX     1600 /* long side of the display image, at most */
 #define MEDIA_THUMB_PX       320
 #define MEDIA_QUALITY        82
 #define MEDIA_MAX_PIXELS     (50L * 1000 * 1000)
