@@ -79,9 +79,11 @@ json_t *h_routing_json(const struct store_entity *e, const struct store_rule *ru
                      rj);
 }
 
-/* The case as the caller may see it; e and rule when the caller has them (else looked up). */
+/* The case as the caller may see it; e and rule when the caller has them (else looked up);
+ * no_photos when the caller knows there are none (a case it has just created without any). */
 static json_t *report_json(struct http_req *req, const struct store_report *r,
-                           const struct store_entity *known_e, const struct store_rule *known_rule)
+                           const struct store_entity *known_e, const struct store_rule *known_rule,
+                           int no_photos)
 {
     struct store_entity e;
     struct store_rule rule;
@@ -119,7 +121,8 @@ static json_t *report_json(struct http_req *req, const struct store_report *r,
         free(d);
     }
     if (o)
-        json_object_set_new(o, "photos", h_photos_json(req->w->store, r->id));
+        json_object_set_new(o, "photos",
+                            no_photos ? json_array() : h_photos_json(req->w->store, r->id));
     if (o && mine)
         json_object_set_new(o, "reporter",
                             json_pack("{s:s?, s:s?, s:s?, s:s?}", "name",
@@ -132,7 +135,7 @@ static json_t *report_json(struct http_req *req, const struct store_report *r,
 
 json_t *h_report_json(struct http_req *req, const struct store_report *r)
 {
-    return report_json(req, r, NULL, NULL);
+    return report_json(req, r, NULL, NULL, 0);
 }
 
 /* ---- input ---- */
@@ -359,7 +362,7 @@ int h_reports_create(struct http_req *req, struct http_res *res)
         c.duplicates = NULL;
         return rc;
     }
-    out = report_json(req, &c.report, &c.route.entity, &c.route.rule);
+    out = report_json(req, &c.report, &c.route.entity, &c.route.rule, !c.replayed && !nphotos);
     if (out) {
         json_object_set_new(out, "token", json_string(c.token));
         json_object_set_new(out, "possible_duplicates", c.duplicates);
