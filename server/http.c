@@ -75,11 +75,26 @@ static enum http_method method_of(const char *m)
 
 /* ---- replies ---- */
 
+/* A reply has one body; whichever setter runs last gives it. */
+static void body_drop(struct http_res *res)
+{
+    json_decref(res->json);
+    res->json = NULL;
+    free(res->raw);
+    res->raw = NULL;
+    res->raw_len = 0;
+    if (res->fd > 0)
+        close(res->fd);
+    res->fd = 0;
+    res->fixed = NULL;
+    res->fixed_len = 0;
+}
+
 int http_reply_json_new(struct http_res *res, int status, json_t *json)
 {
     if (!json)
         return rp_err_set(&res->err, RP_NO_MEMORY, "reply body");
-    json_decref(res->json);
+    body_drop(res);
     res->json = json;
     res->status = status;
     return RP_OK;
@@ -87,11 +102,28 @@ int http_reply_json_new(struct http_res *res, int status, json_t *json)
 
 int http_reply_raw(struct http_res *res, int status, char *body, size_t len)
 {
-    json_decref(res->json);
-    res->json = NULL;
-    free(res->raw);
+    body_drop(res);
     res->raw = body;
     res->raw_len = len;
+    res->status = status;
+    return RP_OK;
+}
+
+int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len)
+{
+    body_drop(res);
+    res->fixed = body;
+    res->fixed_len = len;
+    res->status = status;
+    return RP_OK;
+}
+
+int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type)
+{
+    body_drop(res);
+    res->fd = fd;
+    res->fd_len = len;
+    res->content_type = type;
     res->status = status;
     return RP_OK;
 }
@@ -148,28 +180,7 @@ int http_reply_stream(struct http_res *res, int status, struct http_stream *st)
     return http_reply_raw(res, status, body, len);
 }
 
-int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type)
-{
-    json_decref(res->json);
-    res->json = NULL;
-    if (res->fd > 0)
-        close(res->fd);
-    res->fd = fd;
-    res->fd_len = len;
-    res->content_type = type;
-    res->status = status;
-    return RP_OK;
-}
 
-int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len)
-{
-    json_decref(res->json);
-    res->json = NULL;
-    res->fixed = body;
-    res->fixed_len = len;
-    res->status = status;
-    return RP_OK;
-}
 
 int http_header_add(struct http_res *res, const char *name, const char *value)
 {
@@ -184,10 +195,7 @@ int http_header_add(struct http_res *res, const char *name, const char *value)
 
 static void res_fini(struct http_res *res)
 {
-    json_decref(res->json);
-    if (res->fd > 0)
-        close(res->fd);
-    free(res->raw);
+    body_drop(res);
     for (int i = 0; i < res->nheaders; i++)
         free(res->hvalues[i]);
 }
