@@ -161,6 +161,15 @@ static size_t head(char *line, enum rp_log_level level)
     return n;
 }
 
+/* Control bytes in a message (a decoded request path, a client's text in an error) become '?':
+ * one event is one line, and nothing from outside can start a forged one. */
+static void printable(char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            s[i] = '?';
+}
+
 /* Hands one finished line (newline included) to stderr or to the buffer. */
 static void emit(enum rp_log_level level, const char *line, size_t n)
 {
@@ -196,7 +205,9 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
     va_end(ap);
     if (k < 0)
         k = 0;
-    n = (n + (size_t)k < sizeof line - 1) ? n + (size_t)k : sizeof line - 2;
+    k = (n + (size_t)k < sizeof line - 1) ? k : (int)(sizeof line - 2 - n);
+    printable(line + n, (size_t)k);
+    n += (size_t)k;
     line[n++] = '\n';
     emit(level, line, n);
 }
@@ -212,6 +223,7 @@ void rp_log_text(enum rp_log_level level, const char *text, size_t text_len)
     if (text_len > sizeof line - 1 - n)
         text_len = sizeof line - 1 - n;
     memcpy(line + n, text, text_len);
+    printable(line + n, text_len);
     n += text_len;
     line[n++] = '\n';
     emit(level, line, n);

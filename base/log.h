@@ -1,10 +1,11 @@
 /*
  * base/log.h - one line per event on stderr: "2026-11-23T15:04:05.123Z LEVEL message".
- * Lines are formatted into a stack buffer and never interleave. Warnings and errors are
- * written at once. INFO lines (the access log: one per request) go through a shared buffer
- * that a logger thread writes out every RP_LOG_FLUSH_MS or when it fills, so the hot path
- * costs a memcpy instead of a syscall; the buffer is flushed before any warning or error (so
- * order holds) and by rp_log_stop(). Without rp_log_start() every line is written at once.
+ * Lines are formatted into a stack buffer and never interleave; control bytes in a message
+ * become '?', so one event is always one line. Warnings and errors are written at once. INFO
+ * lines (the access log: one per request) go through a shared buffer that a logger thread
+ * writes out every RP_LOG_FLUSH_MS or when it fills, so the hot path costs a memcpy instead of
+ * a syscall; the buffer is flushed before any warning or error (so order holds) and by
+ * rp_log_stop(). Without rp_log_start() every line is written at once.
  */
 #ifndef RP_LOG_H
 #define RP_LOG_H

@@ -672,8 +672,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ok;
 }
 
-/* The access line is built by hand, not by printf: it is written for every request. Bytes of
- * the (decoded) path below 0x20 and DEL become '?', so a path cannot forge log lines. */
+/* The access line is built by hand, not by printf: it is written for every request. (The log
+ * itself turns control bytes of the decoded path into '?'.) */
 struct line {
     char s[RP_LOG_LINE_MAX - 64];
     size_t n;
@@ -690,12 +690,6 @@ static void put(struct line *l, const char *s, size_t n)
 static void put_str(struct line *l, const char *s)
 {
     put(l, s, strlen(s));
-}
-
-static void put_printable(struct line *l, const char *s)
-{
-    for (; *s && l->n < sizeof l->s; s++)
-        l->s[l->n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
 }
 
 static void put_num(struct line *l, unsigned long long v)
@@ -718,7 +712,7 @@ static void log_access(const struct http_req *req, int aborted)
     put_str(&l, "access ");
     put_str(&l, req->method_name);
     put(&l, " ", 1);
-    put_printable(&l, req->path);
+    put_str(&l, req->path);
     put(&l, " ", 1);
     put_num(&l, (unsigned)req->status);
     put(&l, " ", 1);
