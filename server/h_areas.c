@@ -96,33 +96,16 @@ static int plain_decimal(const char *s)
     return *p == '\0' && p - s <= ECHO_MAX;
 }
 
-/* `"<name>":<v>` appended at out[*off]: the client's own text when it is a plain decimal, else
- * the number written by jansson (one real at a time: dumping an object makes jansson print its
- * address into a loop-check table, which costs more than the numbers). */
-static int put_number(json_t *r, char *out, size_t cap, size_t *off, const char *name,
-                      const char *text, double v)
+/* `<member>` then the number: the client's own text when it is a plain decimal, else jansson's
+ * (one real at a time: dumping an object makes jansson print its address into a loop-check
+ * table, which costs more than the numbers). */
+static void put_number(struct http_stream *st, const char *member, const char *text, double v)
 {
-    size_t k = strlen(name), n;
-
-    if (*off + k + 3 + ECHO_MAX >= cap)
-        return -1;
-    out[(*off)++] = '"';
-    memcpy(out + *off, name, k);
-    *off += k;
-    out[(*off)++] = '"';
-    out[(*off)++] = ':';
-    if (text && plain_decimal(text)) {
-        n = strlen(text);
-        memcpy(out + *off, text, n);
-    } else {
-        if (json_real_set(r, v) != 0)
-            return -1;
-        n = json_dumpb(r, out + *off, cap - *off, LOCATE_JSON_FLAGS | JSON_ENCODE_ANY);
-        if (n == 0 || n >= cap - *off)
-            return -1;
-    }
-    *off += n;
-    return 0;
+    http_stream_text(st, member);
+    if (text && plain_decimal(text))
+        http_stream_text(st, text);
+    else
+        http_stream_json(st, json_real(v));
 }
 
 /* {"lat","lon"[,"snapped_m"],"provincia","distrito","corregimiento"}: the point's members
@@ -130,44 +113,20 @@ static int put_number(json_t *r, char *out, size_t cap, size_t *off, const char 
 static int reply_place(struct http_req *req, struct http_res *res, double lon, double lat,
                        const struct geo_place *p)
 {
-    const struct rendered *m[RP_LEVEL_COUNT];
-    char head[128];
-    size_t hlen = 0, len, off;
-    char *body;
-    json_t *num = req->w->num; /* this thread's own */
-    int bad;
+    struct http_stream st = {0};
 
-    bad = put_number(num, head, sizeof head, &hlen, "lat", http_query(req, "lat"), lat);
-    head[hlen++] = ',';
-    bad = bad || put_number(num, head, sizeof head, &hlen, "lon", http_query(req, "lon"), lon);
-    if (!bad && p->snapped_m > 0) {
-        head[hlen++] = ',';
-        bad = put_number(num, head, sizeof head, &hlen, "snapped_m", NULL,
-                         round(p->snapped_m * 10) / 10);
-    }
-    if (bad)
-        return rp_err_set(&res->err, RP_INTERNAL, "locate: point members");
-    len = 2 + hlen;
+    put_number(&st, "{\"lat\":", http_query(req, "lat"), lat);
+    put_number(&st, ",\"lon\":", http_query(req, "lon"), lon);
+    if (p->snapped_m > 0)
+        put_number(&st, ",\"snapped_m\":", NULL, round(p->snapped_m * 10) / 10);
     for (int l = 0; l < RP_LEVEL_COUNT; l++) {
         const struct geo_area *a = p->area[l];
-        m[l] = a ? &req->app->area_refs[l][geo_index_pos(req->app->areas, a)]
-                 : &req->app->no_area[l];
-        len += 1 + m[l]->len;
+        http_stream_text(&st, ",");
+        http_stream_text(&st, a ? req->app->area_refs[l][geo_index_pos(req->app->areas, a)].s
+                                : req->app->no_area[l].s);
     }
-    body = malloc(len + 1);
-    if (!body)
-        return rp_err_set(&res->err, RP_NO_MEMORY, "locate reply");
-    body[0] = '{';
-    memcpy(body + 1, head, hlen);
-    off = 1 + hlen;
-    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
-        body[off++] = ',';
-        memcpy(body + off, m[l]->s, m[l]->len);
-        off += m[l]->len;
-    }
-    body[off++] = '}';
-    body[off] = '\0';
-    return http_reply_raw(res, 200, body, off);
+    http_stream_text(&st, "}");
+    return http_reply_stream(res, 200, &st);
 }
 
 /* GET /api/v1/locate?lat=..&lon=..[&snap_m=..] */

@@ -135,7 +135,7 @@ static int stream_put(const char *text, size_t n, void *ctx)
     if (st->failed)
         return -1;
     if (n > st->cap - st->len) {
-        size_t cap = st->cap ? st->cap : 16384;
+        size_t cap = st->cap ? st->cap : 1024;
         char *b;
         while (cap - st->len < n)
             cap *= 2;

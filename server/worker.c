@@ -21,13 +21,8 @@ struct worker *worker_self(struct app *app, struct rp_err *err)
         rp_err_set(err, RP_NO_MEMORY, "worker");
         return NULL;
     }
-    w->num = json_real(0);
-    if (!w->num)
-        rp_err_set(err, RP_NO_MEMORY, "worker");
-    if (!w->num || geo_ctx_init(&w->geo, err) != RP_OK ||
-        store_open(app->cfg.db, &w->store, err) != RP_OK) {
+    if (geo_ctx_init(&w->geo, err) != RP_OK || store_open(app->cfg.db, &w->store, err) != RP_OK) {
         geo_ctx_fini(&w->geo);
-        json_decref(w->num);
         free(w);
         return NULL;
     }
@@ -47,7 +42,6 @@ void worker_destroy_all(struct app *app)
         next = w->next;
         store_close(w->store);
         geo_ctx_fini(&w->geo);
-        json_decref(w->num);
         free(w);
     }
     app->workers = NULL;

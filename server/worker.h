@@ -6,7 +6,6 @@
 #ifndef WORKER_H
 #define WORKER_H
 
-#include <jansson.h>
 #include <stdint.h>
 
 #include "data/store.h"
@@ -16,7 +15,6 @@
 struct worker {
     struct geo_ctx geo;
     struct store *store;
-    json_t *num;             /* a real reused to encode single numbers (h_locate) */
     uint64_t db_ok_until_us; /* /healthz: the last good ping stands until then (monotonic) */
     struct worker *next;     /* in app->workers */
 };
