@@ -78,6 +78,30 @@ static unsigned char *slurp(const char *path, size_t *len)
     return d;
 }
 
+/* ms for one bare libjpeg-turbo decode at scale f: a new handle and buffer, as a server has */
+static double decode_ms(const unsigned char *d, size_t len, tjscalingfactor f)
+{
+    tjhandle tj = tjInitDecompress();
+    int w, h, ss, cs;
+    unsigned char *px;
+    double t0 = now_ms(), took;
+
+    tjDecompressHeader3(tj, d, len, &w, &h, &ss, &cs);
+    px = malloc((size_t)TJSCALED(w, f) * TJSCALED(h, f) * 3);
+    tjDecompress2(tj, d, len, px, TJSCALED(w, f), 0, TJSCALED(h, f), TJPF_RGB, 0);
+    took = now_ms() - t0;
+    free(px);
+    tjDestroy(tj);
+    return took;
+}
+
+/* "<name> <p50> <p99>" of n timings (sorted here) */
+static void quantiles(const char *name, double *ms, int n)
+{
+    qsort(ms, (size_t)n, sizeof *ms, cmp);
+    printf("%s %.1f %.1f\n", name, ms[n / 2], ms[(n * 99) / 100]);
+}
+
 static int run(const char *path, int n, const char *dir)
 {
     size_t len;
@@ -107,41 +131,16 @@ static int run(const char *path, int n, const char *dir)
         if (system(cmd) != 0)
             return 1;
     }
-    for (int i = 0; i < n; i++) {
-        tjhandle tj = tjInitDecompress();
-        int w, h, ss, cs;
-        unsigned char *px;
-        double t0 = now_ms();
-        tjDecompressHeader3(tj, d, len, &w, &h, &ss, &cs);
-        px = malloc((size_t)w * h * 3);
-        tjDecompress2(tj, d, len, px, w, 0, h, TJPF_RGB, 0);
-        bare[i] = now_ms() - t0;
-        free(px);
-        tjDestroy(tj);
-    }
     /* at 1/8 the inverse DCT keeps only each block's DC value: what is left is reading the
      * entropy-coded data, which no scaling skips (the floor under any pipeline) */
     for (int i = 0; i < n; i++) {
-        tjhandle tj = tjInitDecompress();
-        tjscalingfactor f = {1, 8};
-        int w, h, ss, cs;
-        unsigned char *px;
-        double t0 = now_ms();
-        tjDecompressHeader3(tj, d, len, &w, &h, &ss, &cs);
-        px = malloc((size_t)TJSCALED(w, f) * TJSCALED(h, f) * 3);
-        tjDecompress2(tj, d, len, px, TJSCALED(w, f), 0, TJSCALED(h, f), TJPF_RGB, 0);
-        eighth[i] = now_ms() - t0;
-        free(px);
-        tjDestroy(tj);
+        bare[i] = decode_ms(d, len, (tjscalingfactor){1, 1});
+        eighth[i] = decode_ms(d, len, (tjscalingfactor){1, 8});
     }
-    qsort(eighth, (size_t)n, sizeof *eighth, cmp);
-    qsort(ms, (size_t)n, sizeof *ms, cmp);
-    qsort(bare, (size_t)n, sizeof *bare, cmp);
-    qsort(proc, (size_t)n, sizeof *proc, cmp);
-    printf("pipeline %.1f %.1f\n", ms[n / 2], ms[(n * 99) / 100]);
-    printf("process %.1f %.1f\n", proc[n / 2], proc[(n * 99) / 100]);
-    printf("bare_decode %.1f %.1f\n", bare[n / 2], bare[(n * 99) / 100]);
-    printf("eighth_decode %.1f %.1f\n", eighth[n / 2], eighth[(n * 99) / 100]);
+    quantiles("pipeline", ms, n);
+    quantiles("process", proc, n);
+    quantiles("bare_decode", bare, n);
+    quantiles("eighth_decode", eighth, n);
     free(d);
     free(ms);
     free(bare);
