@@ -234,6 +234,33 @@ IT_FN int it_stop(struct it_server *s, int sig)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The start of a test program that shares one server: argv[1] is the Panama database; curl
+ * is set up and `reporta serve` started on a copy. 0, or -1 said on stderr (exit with 2 or 1). */
+IT_FN int it_suite_start(int argc, char **argv, struct it_server *s)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s PANAMA_DB\n", argv[0]);
+        return -1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (it_start(s, argv[1], NULL) != 0) {
+        fprintf(stderr, "server did not start\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The end: the shared server must stop cleanly on SIGTERM; the program's exit code. */
+IT_FN int it_suite_end(struct it_server *s)
+{
+    int rc;
+
+    CHECK_INT_EQ(it_stop(s, SIGTERM), 0);
+    rc = check_exit();
+    curl_global_cleanup();
+    return rc;
+}
+
 IT_FN size_t it_body_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct it_reply *r = ud;

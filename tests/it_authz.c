@@ -486,16 +486,9 @@ static void make_keys(void)
 
 int main(int argc, char **argv)
 {
-    int rc;
-
-    if (argc < 2)
-        return 2;
-    panama_db = argv[1];
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (it_start(&srv, panama_db, NULL) != 0) {
-        fprintf(stderr, "server did not start\n");
+    if (it_suite_start(argc, argv, &srv) != 0)
         return 1;
-    }
+    panama_db = argv[1];
     RUN(make_keys);
     RUN(test_every_route_has_a_matrix_row);
     RUN(test_matrix);
@@ -503,8 +496,5 @@ int main(int argc, char **argv)
     RUN(test_keys_are_shown_once_and_stored_hashed);
     RUN(test_key_requests_are_checked);
     RUN(test_writes_are_audited);
-    CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
-    rc = check_exit();
-    curl_global_cleanup();
-    return rc;
+    return it_suite_end(&srv);
 }

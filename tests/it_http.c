@@ -287,16 +287,9 @@ static void test_sigterm_finishes_in_flight_requests_and_exits_0(void)
 
 int main(int argc, char **argv)
 {
-    int rc;
-
-    if (argc < 2)
-        return 2;
-    panama_db = argv[1];
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (it_start(&srv, panama_db, NULL) != 0) {
-        fprintf(stderr, "server did not start\n");
+    if (it_suite_start(argc, argv, &srv) != 0)
         return 1;
-    }
+    panama_db = argv[1];
     RUN(test_healthz_reports_database_and_areas);
     RUN(test_unknown_path_is_404_with_error_body);
     RUN(test_wrong_method_is_405_with_allow);
@@ -305,9 +298,6 @@ int main(int argc, char **argv)
     RUN(test_areas_list_and_feature);
     RUN(test_bad_flags_exit_2_naming_the_flag);
     RUN(test_serve_refuses_an_uninitialised_database);
-    CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
     RUN(test_sigterm_finishes_in_flight_requests_and_exits_0);
-    rc = check_exit();
-    curl_global_cleanup();
-    return rc;
+    return it_suite_end(&srv);
 }

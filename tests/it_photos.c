@@ -416,14 +416,10 @@ static void test_open311_media(void)
 
 int main(int argc, char **argv)
 {
-    int rc;
-
-    if (argc < 2)
-        return 2;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (it_start(&srv, argv[1], NULL) != 0 ||
-        it_key_create(&srv, "staff", "IDAAN", "cuadrilla", idaan, sizeof idaan) != 0) {
-        fprintf(stderr, "server did not start\n");
+    if (it_suite_start(argc, argv, &srv) != 0)
+        return 1;
+    if (it_key_create(&srv, "staff", "IDAAN", "cuadrilla", idaan, sizeof idaan) != 0) {
+        fprintf(stderr, "the staff key was not created\n");
         return 1;
     }
     RUN(test_exif_photo_places_the_report_and_is_served_clean);
@@ -433,8 +429,5 @@ int main(int argc, char **argv)
     RUN(test_media_names_are_checked);
     RUN(test_photos_added_later);
     RUN(test_open311_media);
-    CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
-    rc = check_exit();
-    curl_global_cleanup();
-    return rc;
+    return it_suite_end(&srv);
 }

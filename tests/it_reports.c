@@ -706,15 +706,8 @@ static void test_nothing_about_reporters_reaches_anonymous_callers(void)
 
 int main(int argc, char **argv)
 {
-    int rc;
-
-    if (argc < 2)
-        return 2;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (it_start(&srv, argv[1], NULL) != 0) {
-        fprintf(stderr, "server did not start\n");
+    if (it_suite_start(argc, argv, &srv) != 0)
         return 1;
-    }
     if (it_key_create(&srv, "admin", NULL, "311", admin, sizeof admin) != 0 ||
         it_key_create(&srv, "staff", "IDAAN", "IDAAN", idaan, sizeof idaan) != 0 ||
         it_key_create(&srv, "staff", "AAUD", "AAUD", aaud, sizeof aaud) != 0) {
@@ -730,8 +723,5 @@ int main(int argc, char **argv)
     RUN(test_catalogue_admin);
     RUN(test_open311_json_and_xml);
     RUN(test_nothing_about_reporters_reaches_anonymous_callers);
-    CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
-    rc = check_exit();
-    curl_global_cleanup();
-    return rc;
+    return it_suite_end(&srv);
 }
