@@ -8,6 +8,8 @@
 #include "data/store_int.h"
 
 #include <spatialite.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,13 +128,14 @@ static const char *const sql_text[SQL__COUNT] = {
                                " AND +r.lon BETWEEN ?11 AND ?13 AND +r.lat BETWEEN ?12 AND ?14 AND"
                                REPORT_FILTERS
                                " ORDER BY r.id DESC LIMIT ?10",
-    [SQL_REPORTS_NEAR]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id IN"
+    [SQL_REPORTS_NEAR]       = "SELECT r.id, r.case_no, r.status, r.created_at, r.lat, r.lon,"
+                               " r.confirmations FROM reports r WHERE r.id IN"
                                " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?2"
                                " AND xmin <= ?4 AND ymax >= ?3 AND ymin <= ?5)"
                                /* unary + keeps the planner on the R*Tree: the service's
                                   index would scan every recent case of the service */
                                " AND +r.service_code = ?1 AND +r.status IN " OPEN_STATUSES
-                               " AND +r.created_at >= ?6 ORDER BY r.id DESC LIMIT 50",
+                               " AND +r.created_at >= ?6 ORDER BY r.id DESC",
     [SQL_REPORT_SET_STATUS]  = "UPDATE reports SET status = ?3, updated_at = " NOW_UTC ","
                                " closed_at = CASE WHEN ?4 THEN coalesce(closed_at, " NOW_UTC ") ELSE NULL END,"
                                " duplicate_of = nullif(?5, 0) WHERE id = ?1 AND status = ?2",
@@ -258,6 +261,23 @@ sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
     return st;
 }
 
+/* Bumped after every committed change of services, entities or routing rules made by this
+ * process (see store_catalogue_version). */
+static _Atomic uint64_t catalogue_version = 1;
+
+uint64_t store_catalogue_version(void)
+{
+    return atomic_load_explicit(&catalogue_version, memory_order_acquire);
+}
+
+void store_catalogue_touch(struct store *s)
+{
+    if (s->in_tx)
+        s->catalogue_dirty = 1; /* announced when the transaction commits */
+    else
+        atomic_fetch_add_explicit(&catalogue_version, 1, memory_order_release);
+}
+
 int store_begin(struct store *s, struct rp_err *err)
 {
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -272,10 +292,15 @@ int store_end(struct store *s, int rc, struct rp_err *err)
         return rc;
     s->in_tx = 0;
     if (rc == RP_OK) {
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+            if (s->catalogue_dirty)
+                atomic_fetch_add_explicit(&catalogue_version, 1, memory_order_release);
+            s->catalogue_dirty = 0;
             return RP_OK;
+        }
         rc = store_sql_error(s, "commit", err);
     }
+    s->catalogue_dirty = 0;
     /* A failed ROLLBACK means SQLite already rolled back (it does so on some errors). */
     (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;

@@ -157,6 +157,11 @@ void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *job
 
 #define STORE_TEXT_MAX 256
 
+/* Goes up after each committed change of services, entities or routing rules made through any
+ * connection of this process: a cache of catalogue rows filled while it read v stays good while
+ * it still reads v. Changes by another process (the CLI) do not move it. */
+uint64_t store_catalogue_version(void);
+
 struct store_service {
     char code[STORE_CODE_MAX];
     char name_es[STORE_NAME_MAX], name_en[STORE_NAME_MAX], group[STORE_CODE_MAX];
@@ -287,10 +292,21 @@ typedef int (*store_report_fn)(void *ctx, const struct store_report *r, struct r
 /* Newest first (by id). With a bbox the R*Tree of reports.geom answers. */
 int store_reports_query(struct store *s, const struct store_report_query *q,
                         store_report_fn fn, void *ctx, struct rp_err *err);
-/* Open cases of service created since `since`, inside the box around a point (candidates for
- * possible duplicates; the caller measures the exact distance). */
+/* What a possible duplicate shows: the few columns read for it. */
+struct store_near {
+    int64_t id;
+    char case_no[STORE_CASE_MAX];
+    char status[16];
+    char created_at[STORE_TIME_MAX];
+    double lat, lon;
+    int confirmations;
+};
+/* Returns 1 for the next candidate, 0 when it has enough. */
+typedef int (*store_near_fn)(void *ctx, const struct store_near *n);
+/* Open cases of service created since `since`, inside the box around a point, newest first
+ * (candidates for possible duplicates; the caller measures the exact distance). */
 int store_reports_near(struct store *s, const char *service, const double bbox[4],
-                       const char *since, store_report_fn fn, void *ctx, struct rp_err *err);
+                       const char *since, store_near_fn fn, void *ctx, struct rp_err *err);
 
 /* Sets status (and closed_at when it closes, duplicate_of for duplicates) if the case is still
  * in status `from`; *changed = 0 otherwise (someone else moved it). */

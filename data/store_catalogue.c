@@ -46,6 +46,14 @@ static int done(struct store *s, sqlite3_stmt *st, const char *what, struct rp_e
     return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
 }
 
+/* A catalogue write: readers' caches must drop what they hold once it is committed. */
+static int changed(struct store *s, int rc)
+{
+    if (rc == RP_OK)
+        store_catalogue_touch(s);
+    return rc;
+}
+
 /* ---- services ---- */
 
 static void service_row(sqlite3_stmt *st, void *item)
@@ -98,7 +106,7 @@ int store_service_put(struct store *s, const struct store_service *sv, struct rp
     sqlite3_bind_double(st, 6, sv->dup_radius_m);
     sqlite3_bind_text(st, 7, sv->attributes, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 8, sv->active);
-    return done(s, st, "service", err);
+    return changed(s, done(s, st, "service", err));
 }
 
 /* ---- entities ---- */
@@ -147,7 +155,7 @@ int store_entity_put(struct store *s, const struct store_entity *e, struct rp_er
     sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, e->area_code, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, e->active);
-    return done(s, st, "entity", err);
+    return changed(s, done(s, st, "entity", err));
 }
 
 /* ---- routing rules ---- */
@@ -222,7 +230,7 @@ int store_rule_put(struct store *s, struct store_rule *r, struct rp_err *err)
     rc = done(s, st, "routing rule", err);
     if (rc == RP_OK && !r->id)
         r->id = sqlite3_last_insert_rowid(s->db);
-    return rc;
+    return changed(s, rc);
 }
 
 int store_rule_delete(struct store *s, int64_t id, int *deleted, struct rp_err *err)
@@ -236,7 +244,7 @@ int store_rule_delete(struct store *s, int64_t id, int *deleted, struct rp_err *
     sqlite3_bind_int64(st, 1, id);
     rc = done(s, st, "routing rule", err);
     *deleted = rc == RP_OK && sqlite3_changes(s->db) == 1;
-    return rc;
+    return changed(s, rc);
 }
 
 int store_rules_national(struct store *s, const char *service, int *n, struct rp_err *err)

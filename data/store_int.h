@@ -65,7 +65,10 @@ struct store {
     void *spatialite; /* spatialite_alloc_connection() cache */
     sqlite3_stmt *stmt[SQL__COUNT];
     int in_tx;
+    int catalogue_dirty; /* this transaction changed services, entities or rules */
 };
+/* A committed catalogue change (now, or when the open transaction commits). */
+void store_catalogue_touch(struct store *s);
 
 struct store_migration {
     int version;

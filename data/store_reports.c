@@ -263,9 +263,11 @@ int store_reports_query(struct store *s, const struct store_report_query *q,
 }
 
 int store_reports_near(struct store *s, const char *service, const double bbox[4],
-                       const char *since, store_report_fn fn, void *ctx, struct rp_err *err)
+                       const char *since, store_near_fn fn, void *ctx, struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_REPORTS_NEAR, err);
+    struct store_near n;
+    int rc;
 
     if (!st)
         return RP_STORAGE;
@@ -273,7 +275,19 @@ int store_reports_near(struct store *s, const char *service, const double bbox[4
     for (int i = 0; i < 4; i++)
         sqlite3_bind_double(st, 2 + i, bbox[i]);
     sqlite3_bind_text(st, 6, since, -1, SQLITE_STATIC);
-    return report_each(s, st, fn, ctx, err);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n.id = sqlite3_column_int64(st, 0);
+        STORE_COPY(n.case_no, st, 1);
+        STORE_COPY(n.status, st, 2);
+        STORE_COPY(n.created_at, st, 3);
+        n.lat = sqlite3_column_double(st, 4);
+        n.lon = sqlite3_column_double(st, 5);
+        n.confirmations = sqlite3_column_int(st, 6);
+        if (!fn(ctx, &n))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "near", err);
 }
 
 int store_report_set_status(struct store *s, int64_t id, const char *from, const char *to,

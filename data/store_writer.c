@@ -13,6 +13,9 @@
 #include "base/log.h"
 
 #define WRITER_BATCH_MAX 512
+#define WRITER_CHECKPOINT_PAGES 8000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct job {
     store_job_fn fn;
@@ -136,7 +139,13 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
         free(w);
         return rc;
     }
-    if (sqlite3_prepare_v2(w->s->db, "SAVEPOINT job", -1, &w->savepoint, NULL) != SQLITE_OK ||
+    /* Checkpoints run in the writer's commits (readers never write). One per ~32 MB of WAL
+     * rather than SQLite's default 4 MB copies hot index pages back to the file less often
+     * (measured: ~10 % more reports/s under load; with none at all readers slow down as the WAL
+     * they search grows). */
+    if (sqlite3_exec(w->s->db, "PRAGMA wal_autocheckpoint=" STR(WRITER_CHECKPOINT_PAGES), NULL,
+                     NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->s->db, "SAVEPOINT job", -1, &w->savepoint, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->s->db, "RELEASE job", -1, &w->release, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(w->s->db, "ROLLBACK TO job", -1, &w->rollback_to, NULL) != SQLITE_OK) {
         rc = store_sql_error(w->s, "writer statements", err);

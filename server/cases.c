@@ -5,11 +5,88 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/log.h"
 #include "media/store.h"
+
+/* ---- the catalogue as each worker sees it ----
+ *
+ * Every case needs its service and its routing decision; both change only when an admin edits
+ * the catalogue. Each worker keeps the rows it has read, keyed by service code and by (service,
+ * corregimiento, distrito, provincia), and drops them all when store_catalogue_version() moves
+ * (a committed edit through this process) or CASES_CACHE_TTL_S have passed (an edit by another
+ * process, e.g. the CLI). Direct-mapped: a collision only costs a read. */
+
+#define CACHE_SERVICES    32
+#define CACHE_ROUTES      4096
+#define CASES_CACHE_TTL_S 10
+
+struct cases_cache {
+    uint64_t version;
+    time_t since;
+    struct {
+        int used;
+        struct store_service sv;
+    } service[CACHE_SERVICES];
+    struct {
+        int used;
+        char key[4 * STORE_CODE_MAX + 4];
+        struct store_rule rule;
+        struct store_entity entity;
+    } route[CACHE_ROUTES];
+};
+
+static uint32_t fnv1a(const char *k)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 16777619u;
+    return h;
+}
+
+/* The worker's cache, emptied if stale; NULL (read through) if it cannot be allocated. */
+static struct cases_cache *cache_of(struct worker *w)
+{
+    uint64_t v = store_catalogue_version();
+    time_t now = time(NULL);
+    struct cases_cache *c = w->cases;
+
+    if (!c && !(c = w->cases = calloc(1, sizeof *c)))
+        return NULL;
+    if (c->version != v || now < c->since || now - c->since >= CASES_CACHE_TTL_S) {
+        for (int i = 0; i < CACHE_SERVICES; i++)
+            c->service[i].used = 0;
+        for (int i = 0; i < CACHE_ROUTES; i++)
+            c->route[i].used = 0;
+        c->version = v; /* read before the rows: an edit committed meanwhile moves it on */
+        c->since = now;
+    }
+    return c;
+}
+
+int cases_service(struct worker *w, const char *code, struct store_service *out, int *found,
+                  struct rp_err *err)
+{
+    struct cases_cache *c = cache_of(w);
+    unsigned slot = fnv1a(code) % CACHE_SERVICES;
+    int rc;
+
+    if (c && c->service[slot].used && strcmp(c->service[slot].sv.code, code) == 0) {
+        *out = c->service[slot].sv;
+        *found = 1;
+        return RP_OK;
+    }
+    rc = store_service_get(w->store, code, out, found, err);
+    if (rc == RP_OK && *found && c) {
+        c->service[slot].sv = *out;
+        c->service[slot].used = 1;
+    }
+    return rc;
+}
 
 /* ---- routing ---- */
 
@@ -43,20 +120,37 @@ static int route_try(void *ctx, const struct store_rule *r, struct rp_err *err)
     return RP_OK;
 }
 
-int cases_route(struct store *s, const struct store_service *sv, const char *const areas[3],
+int cases_route(struct worker *w, const struct store_service *sv, const char *const areas[3],
                 struct cases_route *out, struct rp_err *err)
 {
-    struct route_pick p = {s, areas[1], out, 0};
+    struct route_pick p = {w->store, areas[1], out, 0};
+    struct cases_cache *c = cache_of(w);
+    char key[sizeof c->route[0].key];
+    unsigned slot;
     int rc;
 
     memset(out, 0, sizeof *out);
-    rc = store_rules_for(s, sv->code, areas, route_try, &p, err);
-    if (rc != RP_OK)
-        return rc;
-    if (!p.found) {
-        rp_error("routing: no rule resolves service %s at %s/%s/%s", sv->code, areas[2], areas[1],
-                 areas[0]);
-        return rp_err_set(err, RP_INTERNAL, "service %s has no rule for this place", sv->code);
+    snprintf(key, sizeof key, "%s|%s|%s|%s", sv->code, areas[0], areas[1], areas[2]);
+    slot = fnv1a(key) % CACHE_ROUTES;
+    if (c && c->route[slot].used && strcmp(c->route[slot].key, key) == 0) {
+        out->rule = c->route[slot].rule;
+        out->entity = c->route[slot].entity;
+    } else {
+        rc = store_rules_for(w->store, sv->code, areas, route_try, &p, err);
+        if (rc != RP_OK)
+            return rc;
+        if (!p.found) {
+            rp_error("routing: no rule resolves service %s at %s/%s/%s", sv->code, areas[2],
+                     areas[1], areas[0]);
+            return rp_err_set(err, RP_INTERNAL, "service %s has no rule for this place",
+                              sv->code);
+        }
+        if (c) {
+            memcpy(c->route[slot].key, key, sizeof key);
+            c->route[slot].rule = out->rule;
+            c->route[slot].entity = out->entity;
+            c->route[slot].used = 1;
+        }
     }
     out->sla_hours = out->rule.sla_hours > 0 ? out->rule.sla_hours : sv->sla_hours;
     if (out->sla_hours > CASES_SLA_MAX_HOURS)
@@ -153,54 +247,63 @@ static int check_attributes(const struct store_service *sv, json_t *given, struc
     return rc;
 }
 
+/* The possible-duplicate search of one new case. It runs in the writer, inside the job that
+ * inserts the case: the writer's page cache stays warm (a reader's is dropped whenever any
+ * commit lands, i.e. all the time under load), and the search sees every committed case. */
 struct dup_ctx {
-    struct geo_ctx *gc;
-    double lon, lat, radius;
+    struct geo_ctx *gc; /* the caller's: it waits while the writer uses it */
+    const char *service;
+    double lon, lat, radius, box[4];
+    char since[STORE_TIME_MAX];
     json_t *list;
 };
 
-static int dup_measure(void *ctx, const struct store_report *r, struct rp_err *err)
+/* One candidate: listed when within the radius; 0 (stop) once CASES_DUP_MAX are listed. */
+static int dup_measure(void *ctx, const struct store_near *n)
 {
     struct dup_ctx *d = ctx;
+    struct rp_err err = {0};
     double m = 0;
 
-    if (json_array_size(d->list) >= CASES_DUP_MAX ||
-        geo_ctx_metres(d->gc, d->lon, d->lat, r->lon, r->lat, &m, err) != RP_OK)
-        return RP_OK;
-    if (m <= d->radius)
+    if (geo_ctx_metres(d->gc, d->lon, d->lat, n->lon, n->lat, &m, &err) == RP_OK &&
+        m <= d->radius)
         json_array_append_new(d->list,
-                              json_pack("{s:s, s:f, s:s, s:s, s:i}", "id", r->case_no,
-                                        "distance_m", round(m * 10) / 10, "status", r->status,
-                                        "created_at", r->created_at, "confirmations",
-                                        r->confirmations));
-    return RP_OK;
+                              json_pack("{s:s, s:f, s:s, s:s, s:i}", "id", n->case_no,
+                                        "distance_m", round(m * 10) / 10, "status", n->status,
+                                        "created_at", n->created_at, "confirmations",
+                                        n->confirmations));
+    return json_array_size(d->list) < CASES_DUP_MAX;
 }
 
-static int find_duplicates(struct worker *w, const struct store_service *sv, double lon,
-                           double lat, json_t **out, struct rp_err *err)
+static int dup_prepare(struct worker *w, const struct store_service *sv, double lon, double lat,
+                       struct dup_ctx *d, struct rp_err *err)
 {
-    struct dup_ctx d = {&w->geo, lon, lat, sv->dup_radius_m, json_array()};
     double dlat = sv->dup_radius_m / 110574.0 * 1.01;
     double dlon = sv->dup_radius_m / (111320.0 * cos(lat * M_PI / 180.0)) * 1.01;
-    double box[4] = {lon - dlon, lat - dlat, lon + dlon, lat + dlat};
-    char since[STORE_TIME_MAX];
     time_t t = time(NULL) - CASES_DUP_DAYS * 86400;
     struct tm tm;
-    int rc;
 
-    *out = d.list;
-    if (!d.list)
-        return rp_err_set(err, RP_NO_MEMORY, "duplicates");
-    if (sv->dup_radius_m <= 0)
-        return RP_OK;
+    memset(d, 0, sizeof *d);
+    d->gc = &w->geo;
+    d->service = sv->code;
+    d->lon = lon, d->lat = lat, d->radius = sv->dup_radius_m;
+    d->box[0] = lon - dlon, d->box[1] = lat - dlat, d->box[2] = lon + dlon, d->box[3] = lat + dlat;
     gmtime_r(&t, &tm);
-    strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    rc = store_reports_near(w->store, sv->code, box, since, dup_measure, &d, err);
-    return rc;
+    strftime(d->since, sizeof d->since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    d->list = json_array();
+    return d->list ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "duplicates");
+}
+
+static int dup_search(struct store *s, struct dup_ctx *d, struct rp_err *err)
+{
+    if (d->radius <= 0)
+        return RP_OK;
+    return store_reports_near(s, d->service, d->box, d->since, dup_measure, d, err);
 }
 
 struct insert_job {
     struct store_report_new n;
+    struct dup_ctx *dups;
     int64_t id;
     int replayed;
     char token[64];
@@ -209,7 +312,9 @@ struct insert_job {
 static int insert_run(struct store *s, void *arg, struct rp_err *err)
 {
     struct insert_job *j = arg;
-    return store_report_insert(s, &j->n, &j->id, &j->replayed, j->token, err);
+    int rc = dup_search(s, j->dups, err); /* before the insert: not the case itself */
+
+    return rc != RP_OK ? rc : store_report_insert(s, &j->n, &j->id, &j->replayed, j->token, err);
 }
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -222,6 +327,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
 {
     static _Thread_local struct store_report r;
     struct insert_job job;
+    struct dup_ctx dups;
     struct geo_place place;
     const char *areas[3];
     char actor[STORE_NAME_MAX + 8];
@@ -230,7 +336,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
 
     memset(out, 0, sizeof *out);
     memset(&r, 0, sizeof r);
-    rc = store_service_get(w->store, in->service_code, &out->service, &found, err);
+    rc = cases_service(w, in->service_code, &out->service, &found, err);
     if (rc != RP_OK)
         return rc;
     if (!found || !out->service.active)
@@ -258,10 +364,11 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     cases_place_codes(&place, &r);
     for (int i = 0; i < 3; i++)
         areas[i] = r.area[i];
-    rc = cases_route(w->store, &out->service, areas, &out->route, err);
+    rc = cases_route(w, &out->service, areas, &out->route, err);
     if (rc != RP_OK)
         return rc;
-    rc = find_duplicates(w, &out->service, lon, lat, &out->duplicates, err);
+    rc = dup_prepare(w, &out->service, lon, lat, &dups, err);
+    out->duplicates = dups.list;
     if (rc != RP_OK)
         return rc;
 
@@ -305,6 +412,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
         strftime(r.due_at, sizeof r.due_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     job.n.r = &r;
+    job.dups = &dups;
     job.n.token = out->token;
     job.n.idempotency_key = in->idempotency_key;
     if (in->body_hash)

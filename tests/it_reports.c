@@ -457,6 +457,20 @@ static void test_list_filters_and_cursor(void)
     }
 }
 
+/* The routing preview of graffiti at a point in David. */
+static void check_grafiti_route(const char *entity, int sla_hours)
+{
+    struct it_reply r;
+    json_t *j;
+
+    CHECK(it_get(&srv, "/api/v1/route?service_code=grafiti&lat=8.4277&lon=-82.4309", &r) == 0);
+    j = it_json(&r);
+    CHECK_STR_EQ(jstr(j, "routing.entity.code"), entity);
+    CHECK_INT_EQ(json_integer_value(json_object_get(j, "sla_hours")), sla_hours);
+    json_decref(j);
+    free(r.body);
+}
+
 static void test_catalogue_admin(void)
 {
     struct it_reply r;
@@ -490,6 +504,10 @@ static void test_catalogue_admin(void)
                   &r) == 0);
     CHECK_INT_EQ(r.status, 201);
     free(r.body);
+    /* every worker reads (and keeps) the national routing before the edits below: each edit
+     * must show in the very next request, whichever thread answers it */
+    for (int i = 0; i < 8; i++)
+        check_grafiti_route("AAUD", 240);
     /* a more specific rule: David's graffiti to its municipality */
     CHECK(it_send(&srv, "POST", "/api/v1/routing-rules", admin,
                   "{\"service_code\":\"grafiti\",\"area\":\"0406\",\"entity\":\"MUN-0406\","
@@ -501,12 +519,8 @@ static void test_catalogue_admin(void)
              (long long)json_integer_value(json_object_get(j, "id")));
     json_decref(j);
     free(r.body);
-    CHECK(it_get(&srv, "/api/v1/route?service_code=grafiti&lat=8.4277&lon=-82.4309", &r) == 0);
-    j = it_json(&r);
-    CHECK_STR_EQ(jstr(j, "routing.entity.code"), "MUN-0406");
-    CHECK_INT_EQ(json_integer_value(json_object_get(j, "sla_hours")), 72);
-    json_decref(j);
-    free(r.body);
+    for (int i = 0; i < 8; i++)
+        check_grafiti_route("MUN-0406", 72);
     CHECK(it_get(&srv, "/api/v1/route?service_code=grafiti&lat=8.9870&lon=-79.5270", &r) == 0);
     CHECK(strstr(r.body, "\"AAUD\"") != NULL);
     free(r.body);
@@ -514,6 +528,17 @@ static void test_catalogue_admin(void)
     CHECK(it_send(&srv, "DELETE", path, admin, NULL, &r) == 0);
     CHECK_INT_EQ(r.status, 200);
     free(r.body);
+    for (int i = 0; i < 8; i++)
+        check_grafiti_route("AAUD", 240);
+    /* a service's new SLA shows at once too */
+    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin,
+                  "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\","
+                  "\"sla_hours\":120,\"national_entity\":\"AAUD\"}",
+                  &r) == 0);
+    CHECK_INT_EQ(r.status, 200);
+    free(r.body);
+    for (int i = 0; i < 8; i++)
+        check_grafiti_route("AAUD", 120);
     CHECK(it_send(&srv, "GET", "/api/v1/routing-rules", admin, NULL, &r) == 0);
     j = it_json(&r);
     {
