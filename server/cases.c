@@ -255,10 +255,12 @@ struct dup_ctx {
     const char *service;
     double lon, lat, radius, box[4];
     char since[STORE_TIME_MAX];
-    json_t *list;
+    struct store_near hit[CASES_DUP_MAX]; /* the writer only keeps rows: JSON is made after */
+    double metres[CASES_DUP_MAX];
+    int n;
 };
 
-/* One candidate: listed when within the radius; 0 (stop) once CASES_DUP_MAX are listed. */
+/* One candidate: kept when within the radius; 0 (stop) once CASES_DUP_MAX are kept. */
 static int dup_measure(void *ctx, const struct store_near *n)
 {
     struct dup_ctx *d = ctx;
@@ -266,17 +268,29 @@ static int dup_measure(void *ctx, const struct store_near *n)
     double m = 0;
 
     if (geo_ctx_metres(d->gc, d->lon, d->lat, n->lon, n->lat, &m, &err) == RP_OK &&
-        m <= d->radius)
-        json_array_append_new(d->list,
-                              json_pack("{s:s, s:f, s:s, s:s, s:i}", "id", n->case_no,
-                                        "distance_m", round(m * 10) / 10, "status", n->status,
-                                        "created_at", n->created_at, "confirmations",
-                                        n->confirmations));
-    return json_array_size(d->list) < CASES_DUP_MAX;
+        m <= d->radius) {
+        d->hit[d->n] = *n;
+        d->metres[d->n++] = m;
+    }
+    return d->n < CASES_DUP_MAX;
 }
 
-static int dup_prepare(struct worker *w, const struct store_service *sv, double lon, double lat,
-                       struct dup_ctx *d, struct rp_err *err)
+/* The kept candidates as the API shows them. */
+static json_t *dup_json(const struct dup_ctx *d)
+{
+    json_t *list = json_array();
+
+    for (int i = 0; list && i < d->n; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:f, s:s, s:s, s:i}", "id", d->hit[i].case_no,
+                                        "distance_m", round(d->metres[i] * 10) / 10, "status",
+                                        d->hit[i].status, "created_at", d->hit[i].created_at,
+                                        "confirmations", d->hit[i].confirmations));
+    return list;
+}
+
+static void dup_prepare(struct worker *w, const struct store_service *sv, double lon, double lat,
+                        struct dup_ctx *d)
 {
     double dlat = sv->dup_radius_m / 110574.0 * 1.01;
     double dlon = sv->dup_radius_m / (111320.0 * cos(lat * M_PI / 180.0)) * 1.01;
@@ -290,8 +304,6 @@ static int dup_prepare(struct worker *w, const struct store_service *sv, double 
     d->box[0] = lon - dlon, d->box[1] = lat - dlat, d->box[2] = lon + dlon, d->box[3] = lat + dlat;
     gmtime_r(&t, &tm);
     strftime(d->since, sizeof d->since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    d->list = json_array();
-    return d->list ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "duplicates");
 }
 
 static int dup_search(struct store *s, struct dup_ctx *d, struct rp_err *err)
@@ -326,8 +338,8 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
                  const struct cases_input *in, struct cases_created *out, struct rp_err *err)
 {
     static _Thread_local struct store_report r;
-    struct insert_job job;
     struct dup_ctx dups;
+    struct insert_job job;
     struct geo_place place;
     const char *areas[3];
     char actor[STORE_NAME_MAX + 8];
@@ -367,10 +379,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     rc = cases_route(w, &out->service, areas, &out->route, err);
     if (rc != RP_OK)
         return rc;
-    rc = dup_prepare(w, &out->service, lon, lat, &dups, err);
-    out->duplicates = dups.list;
-    if (rc != RP_OK)
-        return rc;
+    dup_prepare(w, &out->service, lon, lat, &dups);
 
     copy_str(r.service_code, sizeof r.service_code, out->service.code);
     r.lat = lat;
@@ -440,6 +449,9 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     rc = store_writer_run(app->writer, insert_run, &job, err);
     if (rc != RP_OK)
         return rc;
+    out->duplicates = dup_json(&dups);
+    if (!out->duplicates)
+        return rp_err_set(err, RP_NO_MEMORY, "duplicates");
     out->replayed = job.replayed;
     if (job.replayed)
         copy_str(out->token, sizeof out->token, job.token);
