@@ -261,6 +261,24 @@ sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
     return st;
 }
 
+int store_run(struct store *s, sqlite3_stmt *st, const char *what, struct rp_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+}
+
+int store_exists(struct store *s, sqlite3_stmt *st, int *exists, const char *what,
+                 struct rp_err *err)
+{
+    int rc = sqlite3_step(st);
+
+    *exists = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+}
+
 /* Bumped after every committed change of services, entities or routing rules made by this
  * process (see store_catalogue_version). */
 static _Atomic uint64_t catalogue_version = 1;

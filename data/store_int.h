@@ -81,8 +81,19 @@ extern const struct store_migration store_seeds[];      /* ends with a NULL name
 /* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
 int store_sql_error(struct store *s, const char *what, struct rp_err *err); /* RP_STORAGE */
+/* Steps st once, expecting no row (a write), and resets it: RP_OK, or RP_STORAGE with err set.
+ * sqlite3_changes() and sqlite3_last_insert_rowid() still tell about it afterwards. */
+int store_run(struct store *s, sqlite3_stmt *st, const char *what, struct rp_err *err);
+/* Steps st once and resets it: *exists tells whether it gave a row. */
+int store_exists(struct store *s, sqlite3_stmt *st, int *exists, const char *what,
+                 struct rp_err *err);
 /* Column col of the current row as text into dst (n bytes, cut to fit; "" for NULL). */
 void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col);
 #define STORE_COPY(dst, st, col) store_col_copy((dst), sizeof(dst), (st), (col))
+/* Column col of the current row as text, valid until the next step or reset; NULL for NULL. */
+static inline const char *store_col_text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
 
 #endif

@@ -10,16 +10,12 @@
 int store_entity_exists(struct store *s, const char *code, int *exists, struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ENTITY_EXISTS, err);
-    int rc;
 
     *exists = 0;
     if (!st)
         return RP_STORAGE;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    *exists = rc == SQLITE_ROW;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "entity", err);
+    return store_exists(s, st, exists, "entity", err);
 }
 
 int store_key_insert(struct store *s, const char *name, const char *role, const char *entity,
@@ -105,10 +101,9 @@ int store_key_revoke(struct store *s, int64_t id, int *changed, struct rp_err *e
     if (!st)
         return RP_STORAGE;
     sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_sql_error(s, "revoke key", err);
+    rc = store_run(s, st, "revoke key", err);
+    if (rc != RP_OK)
+        return rc;
     *changed = sqlite3_changes(s->db) == 1;
     return RP_OK;
 }
@@ -140,7 +135,6 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_ADD, err);
-    int rc;
 
     if (!st)
         return RP_STORAGE;
@@ -151,14 +145,7 @@ int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err 
     bind_opt(st, 5, a->target);
     bind_opt(st, 6, a->before);
     bind_opt(st, 7, a->after);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "audit", err);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
+    return store_run(s, st, "audit", err);
 }
 
 int store_audit_each(struct store *s, const char *target, int64_t before_id, int limit,
@@ -173,8 +160,10 @@ int store_audit_each(struct store *s, const char *target, int64_t before_id, int
     bind_opt(st, 2, target);
     sqlite3_bind_int(st, 3, limit);
     while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_audit a = {sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
-                                col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8)};
+        struct store_audit a = {
+            sqlite3_column_int64(st, 0), store_col_text(st, 1), store_col_text(st, 2),
+            store_col_text(st, 3),       store_col_text(st, 4), store_col_text(st, 5),
+            store_col_text(st, 6),       store_col_text(st, 7), store_col_text(st, 8)};
         out = fn(ctx, &a, err);
     }
     if (out == RP_OK && rc != SQLITE_DONE)

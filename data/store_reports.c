@@ -174,10 +174,9 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
     sqlite3_bind_int64(st, 19, r->rule_id);
     sqlite3_bind_text(st, 20, r->created_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 21, r->due_at, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_sql_error(s, "insert report", err);
+    rc = store_run(s, st, "insert report", err);
+    if (rc != RP_OK)
+        return rc;
     *out_id = sqlite3_last_insert_rowid(s->db);
     r->id = *out_id;
     memcpy(r->case_no, case_no, sizeof r->case_no);
@@ -198,9 +197,7 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
     sqlite3_bind_blob(st, 2, n->body_hash, STORE_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, *out_id);
     sqlite3_bind_text(st, 4, n->token, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "idempotency key", err);
+    return store_run(s, st, "idempotency key", err);
 }
 
 int store_report_get(struct store *s, const char *case_no, struct store_report *out,
@@ -304,10 +301,9 @@ int store_report_set_status(struct store *s, int64_t id, const char *from, const
     sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, closes);
     sqlite3_bind_int64(st, 5, duplicate_of);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_sql_error(s, "report status", err);
+    rc = store_run(s, st, "report status", err);
+    if (rc != RP_OK)
+        return rc;
     *changed = sqlite3_changes(s->db) == 1;
     return RP_OK;
 }
@@ -334,7 +330,6 @@ int store_history_add(struct store *s, int64_t report_id, const struct store_his
                       struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_HISTORY_ADD, err);
-    int rc;
 
     if (!st)
         return RP_STORAGE;
@@ -346,14 +341,7 @@ int store_history_add(struct store *s, int64_t report_id, const struct store_his
     bind_opt(st, 6, h->from);
     bind_opt(st, 7, h->to);
     bind_opt(st, 8, h->note);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "history", err);
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
+    return store_run(s, st, "history", err);
 }
 
 int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, void *ctx,
@@ -366,8 +354,10 @@ int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, 
         return RP_STORAGE;
     sqlite3_bind_int64(st, 1, report_id);
     while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_history h = {sqlite3_column_int64(st, 0), col(st, 1), col(st, 2), col(st, 3),
-                                  col(st, 4), col(st, 5), col(st, 6), col(st, 7), col(st, 8)};
+        struct store_history h = {
+            sqlite3_column_int64(st, 0), store_col_text(st, 1), store_col_text(st, 2),
+            store_col_text(st, 3),       store_col_text(st, 4), store_col_text(st, 5),
+            store_col_text(st, 6),       store_col_text(st, 7), store_col_text(st, 8)};
         out = fn(ctx, &h, err);
     }
     if (out == RP_OK && rc != SQLITE_DONE)
@@ -387,20 +377,18 @@ int store_report_confirm(struct store *s, int64_t report_id, const char *device_
         return RP_STORAGE;
     sqlite3_bind_int64(st, 1, report_id);
     bind_opt(st, 2, device_id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_sql_error(s, "confirmation", err);
+    rc = store_run(s, st, "confirmation", err);
+    if (rc != RP_OK)
+        return rc;
     if (sqlite3_changes(s->db) != 1)
         return RP_OK;
     st = store_stmt(s, SQL_CONFIRM_COUNT, err);
     if (!st)
         return RP_STORAGE;
     sqlite3_bind_int64(st, 1, report_id);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_sql_error(s, "confirmation", err);
+    rc = store_run(s, st, "confirmation", err);
+    if (rc != RP_OK)
+        return rc;
     *added = 1;
     return RP_OK;
 }
@@ -409,7 +397,6 @@ int store_photo_add(struct store *s, int64_t report_id, const struct store_photo
                     struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_PHOTO_ADD, err);
-    int rc;
 
     if (!st)
         return RP_STORAGE;
@@ -421,9 +408,7 @@ int store_photo_add(struct store *s, int64_t report_id, const struct store_photo
     sqlite3_bind_int(st, 6, p->thumb_height);
     sqlite3_bind_text(st, 7, p->kind ? p->kind : "report", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, p->added_by ? p->added_by : "reporter", -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "photo", err);
+    return store_run(s, st, "photo", err);
 }
 
 int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, void *ctx,
@@ -453,14 +438,10 @@ int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, voi
 int store_photo_known(struct store *s, const char *sha256, int *known, struct rp_err *err)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_PHOTO_KNOWN, err);
-    int rc;
 
     *known = 0;
     if (!st)
         return RP_STORAGE;
     sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    *known = rc == SQLITE_ROW;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "photo", err);
+    return store_exists(s, st, known, "photo", err);
 }

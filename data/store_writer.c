@@ -37,14 +37,6 @@ struct store_writer {
     uint64_t commits, jobs;
 };
 
-static int step(struct store *s, sqlite3_stmt *st, struct rp_err *err)
-{
-    int rc = sqlite3_step(st);
-
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "savepoint", err);
-}
-
 /* Runs one batch; sets each job's rc/err (not done: the caller marks them under the lock). */
 static void run_batch(struct store_writer *w, struct job *batch)
 {
@@ -57,12 +49,12 @@ static void run_batch(struct store_writer *w, struct job *batch)
             j->err = err;
             continue;
         }
-        j->rc = step(w->s, w->savepoint, &j->err);
+        j->rc = store_run(w->s, w->savepoint, "savepoint", &j->err);
         if (j->rc == RP_OK)
             j->rc = j->fn(w->s, j->arg, &j->err);
         if (j->rc != RP_OK)
-            (void)step(w->s, w->rollback_to, &err);
-        (void)step(w->s, w->release, &err);
+            (void)store_run(w->s, w->rollback_to, "savepoint", &err);
+        (void)store_run(w->s, w->release, "savepoint", &err);
         ok += j->rc == RP_OK;
     }
     if (rc != RP_OK)
