@@ -42,6 +42,7 @@ struct config {
 
 struct worker;
 struct rl_table;
+struct cases_cache;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -55,6 +56,7 @@ struct app {
     atomic_long inflight;          /* requests begun and not yet completed */
     struct rl_table *limits;       /* rate-limit buckets; thread-safe */
     struct store_writer *writer;   /* group commit of new reports; thread-safe */
+    struct cases_cache *catalogue; /* services and routing decisions read; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

@@ -4,6 +4,7 @@
 #include "server/cases.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,32 +13,56 @@
 #include "base/log.h"
 #include "media/store.h"
 
-/* ---- the catalogue as each worker sees it ----
+/* ---- the catalogue cache ----
  *
  * Every case needs its service and its routing decision; both change only when an admin edits
- * the catalogue. Each worker keeps the rows it has read, keyed by service code and by (service,
- * corregimiento, distrito, provincia), and drops them all when store_catalogue_version() moves
- * (a committed edit through this process) or CASES_CACHE_TTL_S have passed (an edit by another
- * process, e.g. the CLI). Direct-mapped: a collision only costs a read. */
+ * the catalogue. One table for the process keeps the rows read, keyed by service code and by
+ * (service, corregimiento, distrito, provincia). A slot is good while store_catalogue_version()
+ * still reads what it read before the rows were fetched (it moves after every committed edit
+ * through this process) and for CASES_CACHE_TTL_S at most (an edit by another process, e.g. the
+ * CLI). Direct-mapped: a collision only costs a read. Slots are guarded by CACHE_LOCKS mutexes,
+ * held only to copy a slot in or out. */
 
-#define CACHE_SERVICES    32
+#define CACHE_SERVICES    64
 #define CACHE_ROUTES      4096
+#define CACHE_LOCKS       64
 #define CASES_CACHE_TTL_S 10
 
-struct cases_cache {
-    uint64_t version;
+struct stamp {
+    int used;
+    uint64_t version; /* store_catalogue_version() before the rows were read */
     time_t since;
+};
+
+struct cases_cache {
+    pthread_mutex_t lock[CACHE_LOCKS]; /* slot i of either table: lock[i % CACHE_LOCKS] */
     struct {
-        int used;
+        struct stamp at;
         struct store_service sv;
     } service[CACHE_SERVICES];
     struct {
-        int used;
+        struct stamp at;
         char key[4 * STORE_CODE_MAX + 4];
         struct store_rule rule;
         struct store_entity entity;
     } route[CACHE_ROUTES];
 };
+
+struct cases_cache *cases_cache_create(void)
+{
+    struct cases_cache *c = calloc(1, sizeof *c);
+
+    for (int i = 0; c && i < CACHE_LOCKS; i++)
+        pthread_mutex_init(&c->lock[i], NULL);
+    return c;
+}
+
+void cases_cache_destroy(struct cases_cache *c)
+{
+    for (int i = 0; c && i < CACHE_LOCKS; i++)
+        pthread_mutex_destroy(&c->lock[i]);
+    free(c);
+}
 
 static uint32_t fnv1a(const char *k)
 {
@@ -48,42 +73,39 @@ static uint32_t fnv1a(const char *k)
     return h;
 }
 
-/* The worker's cache, emptied if stale; NULL (read through) if it cannot be allocated. */
-static struct cases_cache *cache_of(struct worker *w)
+static struct stamp stamp_now(void)
 {
-    uint64_t v = store_catalogue_version();
-    time_t now = time(NULL);
-    struct cases_cache *c = w->cases;
-
-    if (!c && !(c = w->cases = calloc(1, sizeof *c)))
-        return NULL;
-    if (c->version != v || now < c->since || now - c->since >= CASES_CACHE_TTL_S) {
-        for (int i = 0; i < CACHE_SERVICES; i++)
-            c->service[i].used = 0;
-        for (int i = 0; i < CACHE_ROUTES; i++)
-            c->route[i].used = 0;
-        c->version = v; /* read before the rows: an edit committed meanwhile moves it on */
-        c->since = now;
-    }
-    return c;
+    return (struct stamp){1, store_catalogue_version(), time(NULL)};
 }
 
-int cases_service(struct worker *w, const char *code, struct store_service *out, int *found,
-                  struct rp_err *err)
+static int stamp_good(const struct stamp *at, const struct stamp *now)
 {
-    struct cases_cache *c = cache_of(w);
+    return at->used && at->version == now->version && now->since >= at->since &&
+           now->since - at->since < CASES_CACHE_TTL_S;
+}
+
+int cases_service(struct app *app, struct worker *w, const char *code, struct store_service *out,
+                  int *found, struct rp_err *err)
+{
+    struct cases_cache *c = app->catalogue;
+    struct stamp now = stamp_now();
     unsigned slot = fnv1a(code) % CACHE_SERVICES;
+    pthread_mutex_t *lock = &c->lock[slot % CACHE_LOCKS];
     int rc;
 
-    if (c && c->service[slot].used && strcmp(c->service[slot].sv.code, code) == 0) {
+    pthread_mutex_lock(lock);
+    *found = stamp_good(&c->service[slot].at, &now) && strcmp(c->service[slot].sv.code, code) == 0;
+    if (*found)
         *out = c->service[slot].sv;
-        *found = 1;
+    pthread_mutex_unlock(lock);
+    if (*found)
         return RP_OK;
-    }
     rc = store_service_get(w->store, code, out, found, err);
-    if (rc == RP_OK && *found && c) {
+    if (rc == RP_OK && *found) {
+        pthread_mutex_lock(lock);
         c->service[slot].sv = *out;
-        c->service[slot].used = 1;
+        c->service[slot].at = now;
+        pthread_mutex_unlock(lock);
     }
     return rc;
 }
@@ -120,22 +142,29 @@ static int route_try(void *ctx, const struct store_rule *r, struct rp_err *err)
     return RP_OK;
 }
 
-int cases_route(struct worker *w, const struct store_service *sv, const char *const areas[3],
-                struct cases_route *out, struct rp_err *err)
+int cases_route(struct app *app, struct worker *w, const struct store_service *sv,
+                const char *const areas[3], struct cases_route *out, struct rp_err *err)
 {
     struct route_pick p = {w->store, areas[1], out, 0};
-    struct cases_cache *c = cache_of(w);
+    struct cases_cache *c = app->catalogue;
+    struct stamp now = stamp_now();
     char key[sizeof c->route[0].key];
     unsigned slot;
-    int rc;
+    pthread_mutex_t *lock;
+    int hit, rc;
 
     memset(out, 0, sizeof *out);
     snprintf(key, sizeof key, "%s|%s|%s|%s", sv->code, areas[0], areas[1], areas[2]);
     slot = fnv1a(key) % CACHE_ROUTES;
-    if (c && c->route[slot].used && strcmp(c->route[slot].key, key) == 0) {
+    lock = &c->lock[slot % CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    hit = stamp_good(&c->route[slot].at, &now) && strcmp(c->route[slot].key, key) == 0;
+    if (hit) {
         out->rule = c->route[slot].rule;
         out->entity = c->route[slot].entity;
-    } else {
+    }
+    pthread_mutex_unlock(lock);
+    if (!hit) {
         rc = store_rules_for(w->store, sv->code, areas, route_try, &p, err);
         if (rc != RP_OK)
             return rc;
@@ -145,12 +174,12 @@ int cases_route(struct worker *w, const struct store_service *sv, const char *co
             return rp_err_set(err, RP_INTERNAL, "service %s has no rule for this place",
                               sv->code);
         }
-        if (c) {
-            memcpy(c->route[slot].key, key, sizeof key);
-            c->route[slot].rule = out->rule;
-            c->route[slot].entity = out->entity;
-            c->route[slot].used = 1;
-        }
+        pthread_mutex_lock(lock);
+        memcpy(c->route[slot].key, key, sizeof key);
+        c->route[slot].rule = out->rule;
+        c->route[slot].entity = out->entity;
+        c->route[slot].at = now;
+        pthread_mutex_unlock(lock);
     }
     out->sla_hours = out->rule.sla_hours > 0 ? out->rule.sla_hours : sv->sla_hours;
     if (out->sla_hours > CASES_SLA_MAX_HOURS)
@@ -348,7 +377,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
 
     memset(out, 0, sizeof *out);
     memset(&r, 0, sizeof r);
-    rc = cases_service(w, in->service_code, &out->service, &found, err);
+    rc = cases_service(app, w, in->service_code, &out->service, &found, err);
     if (rc != RP_OK)
         return rc;
     if (!found || !out->service.active)
@@ -376,7 +405,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     cases_place_codes(&place, &r);
     for (int i = 0; i < 3; i++)
         areas[i] = r.area[i];
-    rc = cases_route(w, &out->service, areas, &out->route, err);
+    rc = cases_route(app, w, &out->service, areas, &out->route, err);
     if (rc != RP_OK)
         return rc;
     dup_prepare(w, &out->service, lon, lat, &dups);

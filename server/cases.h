@@ -29,17 +29,21 @@ struct cases_route {
     int sla_hours;
 };
 
-/* The service with this code (*found 0 when none), from the worker's cache of the catalogue:
- * it reads the database once per service until an admin edits the catalogue. */
-int cases_service(struct worker *w, const char *code, struct store_service *out, int *found,
-                  struct rp_err *err);
+/* The process's cache of catalogue rows (app->catalogue; thread-safe). NULL without memory. */
+struct cases_cache *cases_cache_create(void);
+void cases_cache_destroy(struct cases_cache *c);
+
+/* The service with this code (*found 0 when none), through app->catalogue: the database is read
+ * once per service until an admin edits the catalogue. */
+int cases_service(struct app *app, struct worker *w, const char *code, struct store_service *out,
+                  int *found, struct rp_err *err);
 
 /* The entity for a service at a point covered by areas[] (corregimiento, distrito, provincia;
- * "" where not covered): the most specific rule whose entity exists and is active; cached per
- * worker like cases_service. RP_INTERNAL (logged) when none resolves: every service must have
- * a national rule. */
-int cases_route(struct worker *w, const struct store_service *sv, const char *const areas[3],
-                struct cases_route *out, struct rp_err *err);
+ * "" where not covered): the most specific rule whose entity exists and is active; cached like
+ * cases_service. RP_INTERNAL (logged) when none resolves: every service must have a national
+ * rule. */
+int cases_route(struct app *app, struct worker *w, const struct store_service *sv,
+                const char *const areas[3], struct cases_route *out, struct rp_err *err);
 
 /* Fills areas[] (and snapped_m) of r from a geo_place. */
 void cases_place_codes(const struct geo_place *p, struct store_report *r);

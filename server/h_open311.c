@@ -83,7 +83,7 @@ static json_t *request_doc(struct http_req *req, const struct store_report *r)
     char requested[40], updated[40], expected[40];
     int found = 0;
 
-    if (cases_service(req->w, r->service_code, &sv, &found, &err) != RP_OK || !found)
+    if (cases_service(req->app, req->w, r->service_code, &sv, &found, &err) != RP_OK || !found)
         snprintf(sv.name_es, sizeof sv.name_es, "%s", r->service_code);
     if (store_entity_get(req->w->store, r->entity_code, &e, &found, &err) != RP_OK || !found)
         snprintf(e.name, sizeof e.name, "%s", r->entity_code);
@@ -394,7 +394,7 @@ int h_open311_service(struct http_req *req, struct http_res *res)
 
     if (!prologue(req, res, http_param(req, "file"), code, sizeof code, &fmt, &rc))
         return rc;
-    rc = cases_service(req->w, code, &sv, &found, &res->err);
+    rc = cases_service(req->app, req->w, code, &sv, &found, &res->err);
     if (rc == RP_OK && (!found || !sv.active))
         rc = rp_err_set(&res->err, RP_NOT_FOUND, "no service %.40s", code);
     if (rc != RP_OK)

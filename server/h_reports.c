@@ -674,7 +674,7 @@ int h_route_preview(struct http_req *req, struct http_res *res)
         return rp_err_set(&res->err, RP_INVALID_ARGUMENT, "service_code is required");
     rc = http_query_lonlat(req, &lon, &lat, &res->err);
     if (rc == RP_OK)
-        rc = cases_service(req->w, code, &sv, &found, &res->err);
+        rc = cases_service(req->app, req->w, code, &sv, &found, &res->err);
     if (rc == RP_OK && (!found || !sv.active))
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "unknown service_code %.40s", code);
     if (rc == RP_OK)
@@ -689,7 +689,7 @@ int h_route_preview(struct http_req *req, struct http_res *res)
     snprintf(r.location_source, sizeof r.location_source, "device");
     for (int i = 0; i < 3; i++)
         areas[i] = r.area[i];
-    rc = cases_route(req->w, &sv, areas, &route, &res->err);
+    rc = cases_route(req->app, req->w, &sv, areas, &route, &res->err);
     if (rc != RP_OK)
         return rc;
     o = json_pack("{s:s, s:o, s:o, s:i}", "service_code", sv.code, "location",

@@ -23,6 +23,7 @@
 #include "media/store.h"
 #include "server/areas.h"
 #include "server/auth.h"
+#include "server/cases.h"
 #include "server/http.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
@@ -490,8 +491,10 @@ static int cmd_serve(int argc, char **argv)
     raise_fd_limit(app.cfg.conns_max);
 
     app.limits = rl_create();
-    rc = app.limits ? serve_prepare(&app, &gc, &ix, &err)
-                    : rp_err_set(&err, RP_NO_MEMORY, "rate-limit table");
+    app.catalogue = cases_cache_create();
+    rc = app.limits && app.catalogue
+             ? serve_prepare(&app, &gc, &ix, &err)
+             : rp_err_set(&err, RP_NO_MEMORY, "rate-limit table or catalogue cache");
     app.areas = ix;
     if (rc == RP_OK && (h_health_prepare(&app) != RP_OK || h_areas_prepare(&app) != RP_OK))
         rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
@@ -503,6 +506,7 @@ static int cmd_serve(int argc, char **argv)
         free(app.health_ok);
         h_areas_release(&app);
         store_writer_stop(app.writer);
+        cases_cache_destroy(app.catalogue);
         rl_destroy(app.limits);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
@@ -528,6 +532,7 @@ static int cmd_serve(int argc, char **argv)
     worker_destroy_all(&app);
     free(app.health_ok);
     h_areas_release(&app);
+    cases_cache_destroy(app.catalogue);
     rl_destroy(app.limits);
     geo_index_destroy(ix, &gc);
     geo_ctx_fini(&gc);

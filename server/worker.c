@@ -42,7 +42,6 @@ void worker_destroy_all(struct app *app)
         next = w->next;
         store_close(w->store);
         geo_ctx_fini(&w->geo);
-        free(w->cases);
         free(w);
     }
     app->workers = NULL;

@@ -12,12 +12,9 @@
 #include "geo/ctx.h"
 #include "server/app.h"
 
-struct cases_cache; /* server/cases.c: the catalogue rows this worker has read */
-
 struct worker {
     struct geo_ctx geo;
     struct store *store;
-    struct cases_cache *cases; /* NULL until the first case needs it */
     uint64_t db_ok_until_us; /* /healthz: the last good ping stands until then (monotonic) */
     struct worker *next;     /* in app->workers */
 };

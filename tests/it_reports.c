@@ -457,6 +457,20 @@ static void test_list_filters_and_cursor(void)
     }
 }
 
+/* PUT /api/v1/services/grafiti with these members after its names and group. */
+static void put_grafiti(const char *members, int want_status)
+{
+    char body[256];
+    struct it_reply r;
+
+    snprintf(body, sizeof body,
+             "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\",%s}",
+             members);
+    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin, body, &r) == 0);
+    CHECK_INT_EQ(r.status, want_status);
+    free(r.body);
+}
+
 /* The routing preview of graffiti at a point in David. */
 static void check_grafiti_route(const char *entity, int sla_hours)
 {
@@ -486,26 +500,11 @@ static void test_catalogue_admin(void)
     CHECK(strstr(r.body, "Municipio de David") != NULL);
     free(r.body);
     /* a new service needs its national entity; then it routes there */
-    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin,
-                  "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\","
-                  "\"sla_hours\":240}",
-                  &r) == 0);
-    CHECK_INT_EQ(r.status, 400);
-    free(r.body);
-    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin,
-                  "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\","
-                  "\"sla_hours\":2400,\"national_entity\":\"AAUD\"}",
-                  &r) == 0);
-    CHECK_INT_EQ(r.status, 400); /* over the legal 30 days */
-    free(r.body);
-    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin,
-                  "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\","
-                  "\"sla_hours\":240,\"national_entity\":\"AAUD\"}",
-                  &r) == 0);
-    CHECK_INT_EQ(r.status, 201);
-    free(r.body);
-    /* every worker reads (and keeps) the national routing before the edits below: each edit
-     * must show in the very next request, whichever thread answers it */
+    put_grafiti("\"sla_hours\":240", 400);
+    put_grafiti("\"sla_hours\":2400,\"national_entity\":\"AAUD\"", 400); /* over 30 days */
+    put_grafiti("\"sla_hours\":240,\"national_entity\":\"AAUD\"", 201);
+    /* the catalogue cache holds the national routing before the edits below: each edit must
+     * show in the very next request, whichever thread answers it */
     for (int i = 0; i < 8; i++)
         check_grafiti_route("AAUD", 240);
     /* a more specific rule: David's graffiti to its municipality */
@@ -531,12 +530,7 @@ static void test_catalogue_admin(void)
     for (int i = 0; i < 8; i++)
         check_grafiti_route("AAUD", 240);
     /* a service's new SLA shows at once too */
-    CHECK(it_send(&srv, "PUT", "/api/v1/services/grafiti", admin,
-                  "{\"name_es\":\"Grafiti\",\"name_en\":\"Graffiti\",\"group\":\"aseo\","
-                  "\"sla_hours\":120,\"national_entity\":\"AAUD\"}",
-                  &r) == 0);
-    CHECK_INT_EQ(r.status, 200);
-    free(r.body);
+    put_grafiti("\"sla_hours\":120,\"national_entity\":\"AAUD\"", 200);
     for (int i = 0; i < 8; i++)
         check_grafiti_route("AAUD", 120);
     CHECK(it_send(&srv, "GET", "/api/v1/routing-rules", admin, NULL, &r) == 0);
