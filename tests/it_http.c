@@ -31,7 +31,9 @@ static void test_healthz_reports_database_and_areas(void)
     j = it_json(&r);
     CHECK_STR_EQ(json_string_value(json_object_get(j, "status")), "ok");
     CHECK_STR_EQ(json_string_value(json_object_get(j, "database")), "ok");
-    CHECK_INT_EQ(json_integer_value(json_object_get(json_object_get(j, "areas"), "distrito")), 76);
+    CHECK_INT_EQ(json_integer_value(json_object_get(json_object_get(j, "areas"), "distrito")), 82);
+    CHECK_INT_EQ(json_integer_value(json_object_get(json_object_get(j, "areas"), "corregimiento")),
+                 698);
     json_decref(j);
     free(r.body);
     CHECK(it_request(&srv, "HEAD", "/healthz", NULL, 0, NULL, &r) == 0);
@@ -124,7 +126,9 @@ static void test_locate_answers_and_refuses_bad_coordinates(void)
     j = it_json(&r);
     CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(j, "distrito"), "code")),
                  "0406");
-    CHECK(json_is_null(json_object_get(j, "corregimiento"))); /* no polygons there: null */
+    /* nationwide corregimientos (INEC 2023): David has one, nested in its distrito */
+    CHECK(strncmp(json_string_value(json_object_get(json_object_get(j, "corregimiento"), "code")),
+                  "0406", 4) == 0);
     json_decref(j);
     free(r.body);
 

@@ -113,8 +113,8 @@ static void test_import_reports_counts_and_parents_found(void)
     buf[n] = '\0';
     if (fp)
         fclose(fp);
-    CHECK(strstr(buf, "imported 76 distrito areas") != NULL);
-    CHECK(strstr(buf, "76 parents found by containment") != NULL);
+    CHECK(strstr(buf, "imported 82 distrito areas") != NULL);
+    CHECK(strstr(buf, "82 parents found by containment") != NULL);
 }
 
 static int write_file(const char *path, const char *text)

@@ -66,7 +66,12 @@ static void test_each_seed_rule_routes_from_inside_its_area(void)
         {"basura", 8.9870, -79.5270, "AAUD", "distrito Panamá"},
         {"basura", 9.0420, -79.5080, "AAUD", "distrito San Miguelito"},
         {"basura", 8.4277, -82.4309, "MUN-0406", "elsewhere: David's municipality"},
-        {"basura", 8.8800, -79.7830, "MUN-1304", "elsewhere: La Chorrera's municipality"},
+        {"basura", 8.8800, -79.7830, "MUN-1307", "elsewhere: La Chorrera's municipality"},
+        /* distritos created since 2010 (INEC 2023): Volcán's town centre is in Tierras Altas,
+           no longer Bugaba; Almirante is no longer part of Changuinola */
+        {"basura", 8.7710, -82.6380, "MUN-0414", "Volcán: Tierras Altas's municipality"},
+        {"basura", 9.3200, -82.4010, "MUN-0104", "Almirante's municipality"},
+        {"ruido", 8.7710, -82.6380, "MUN-0414", "Volcán: Tierras Altas's municipality"},
         {"alumbrado", 8.4277, -82.4309, "EDECHI", "provincia Chiriquí"},
         {"alumbrado", 9.3400, -82.2420, "EDECHI", "provincia Bocas del Toro"},
         {"alumbrado", 9.3590, -79.9010, "ENSA", "provincia Colón"},

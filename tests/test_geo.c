@@ -2,9 +2,11 @@
  * tests/test_geo.c - the area index and locate on the real Panama areas, loaded from a
  * database that `reporta init` built (the ctest fixture). Checks the data's README counts,
  * the hierarchy, every checkpoint, the provincial capitals, foreign points, snapping off a
- * coast, and that the grid agrees with the STRtree reference and with SpatiaLite's ST_Covers.
+ * coast, and that the grid agrees with the STRtree reference (random points, vertices, points
+ * a hair beside edges) and with SpatiaLite's ST_Covers.
  * usage: test_geo DB CHECKPOINTS.csv [MORE_CHECKPOINTS.csv]
  */
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,11 +37,26 @@ static const char *code_of(const struct geo_area *a)
 static void test_counts_match_the_data_readme(void)
 {
     CHECK_INT_EQ(geo_index_count(ix, RP_LEVEL_PROVINCIA), 13);
-    CHECK_INT_EQ(geo_index_count(ix, RP_LEVEL_DISTRITO), 76);
-    CHECK_INT_EQ(geo_index_count(ix, RP_LEVEL_CORREGIMIENTO), 37);
+    CHECK_INT_EQ(geo_index_count(ix, RP_LEVEL_DISTRITO), 82);
+    CHECK_INT_EQ(geo_index_count(ix, RP_LEVEL_CORREGIMIENTO), 698);
     /* comarcas are provincia-level areas */
     CHECK_STR_EQ(geo_index_find(ix, "10")->name, "Guna Yala");
     CHECK_INT_EQ(geo_index_find(ix, "12")->level, RP_LEVEL_PROVINCIA);
+    /* the six distritos created since 2010, and the Panamá Oeste codes of INEC 2023 */
+    CHECK_STR_EQ(geo_index_find(ix, "0104")->name, "Almirante");
+    CHECK_STR_EQ(geo_index_find(ix, "0306")->name, "Omar Torrijos Herrera");
+    CHECK_STR_EQ(geo_index_find(ix, "0414")->name, "Tierras Altas");
+    CHECK_STR_EQ(geo_index_find(ix, "0503")->name, "Santa Fe");
+    CHECK_STR_EQ(geo_index_find(ix, "1208")->name, "Jirondai");
+    CHECK_STR_EQ(geo_index_find(ix, "1209")->name, "Santa Catalina o Calovébora");
+    CHECK_STR_EQ(geo_index_find(ix, "1303")->name, "Capira");
+    CHECK_STR_EQ(geo_index_find(ix, "1304")->name, "Chame");
+    CHECK_STR_EQ(geo_index_find(ix, "1307")->name, "La Chorrera");
+    CHECK_STR_EQ(geo_index_find(ix, "1309")->name, "San Carlos");
+    CHECK(geo_index_find(ix, "1302") == NULL);
+    CHECK(geo_index_find(ix, "1305") == NULL);
+    /* the one INEC corregimiento without a polygon (the data README) */
+    CHECK(geo_index_find(ix, "010403") == NULL);
 }
 
 static void test_every_parent_exists_and_contains_its_child(void)
@@ -213,33 +230,48 @@ static void test_grid_agrees_with_the_strtree_reference_everywhere(void)
     CHECK(inside > 15000); /* Panama fills about half its bounding box */
 }
 
-/* Vertices of district borders lie on two districts at once: the grid must still agree. */
-static void test_points_on_shared_borders_get_the_smaller_code(void)
+/* Vertices of borders lie on two areas at once, and points a hair beside an edge are where the
+ * grid's own crossing test could go wrong: at every level, the grid must still agree. */
+static void test_points_on_and_beside_borders_agree_with_geos(void)
 {
+    static const double offs[] = {1e-9, -1e-9, 1e-12, -1e-12};
     int checked = 0, disagree = 0;
 
-    for (size_t i = 0; i < geo_index_count(ix, RP_LEVEL_DISTRITO); i++) {
-        const struct geo_area *a = geo_index_at(ix, RP_LEVEL_DISTRITO, i);
-        const GEOSGeometry *ring =
-            GEOSGetExteriorRing_r(gc.geos, GEOSGetGeometryN_r(gc.geos, a->geom, 0));
-        const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(gc.geos, ring);
-        unsigned n = 0;
-        GEOSCoordSeq_getSize_r(gc.geos, seq, &n);
-        for (unsigned k = 0; k < n; k += 23) {
-            double x, y;
-            GEOSCoordSeq_getXY_r(gc.geos, seq, k, &x, &y);
-            const struct geo_area *g = geo_index_lookup(ix, &gc, RP_LEVEL_DISTRITO, x, y);
-            const struct geo_area *r = geo_index_lookup_strtree(ix, &gc, RP_LEVEL_DISTRITO, x, y);
-            checked++;
-            CHECK(g != NULL); /* a vertex is on its own polygon's boundary: covered */
-            if (g && strcmp(g->code, a->code) > 0)
-                CHECK_REPORT("vertex of %s went to larger code %s", a->code, g->code);
-            if (g != r && disagree++ < 5)
-                CHECK_REPORT("vertex (%.7f, %.7f): grid %s, strtree %s", x, y, code_of(g),
-                             code_of(r));
+    for (int l = 0; l < RP_LEVEL_COUNT; l++)
+        for (size_t i = 0; i < geo_index_count(ix, (enum rp_level)l); i++) {
+            const struct geo_area *a = geo_index_at(ix, (enum rp_level)l, i);
+            const GEOSGeometry *ring =
+                GEOSGetExteriorRing_r(gc.geos, GEOSGetGeometryN_r(gc.geos, a->geom, 0));
+            const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(gc.geos, ring);
+            unsigned n = 0;
+            GEOSCoordSeq_getSize_r(gc.geos, seq, &n);
+            for (unsigned k = 0; k + 1 < n; k += 23) {
+                double x, y, x1, y1, dx, dy, len;
+                GEOSCoordSeq_getXY_r(gc.geos, seq, k, &x, &y);
+                GEOSCoordSeq_getXY_r(gc.geos, seq, k + 1, &x1, &y1);
+                const struct geo_area *g = geo_index_lookup(ix, &gc, (enum rp_level)l, x, y);
+                const struct geo_area *r =
+                    geo_index_lookup_strtree(ix, &gc, (enum rp_level)l, x, y);
+                checked++;
+                CHECK(g != NULL); /* a vertex is on its own polygon's boundary: covered */
+                if (g && strcmp(g->code, a->code) > 0)
+                    CHECK_REPORT("vertex of %s went to larger code %s", a->code, g->code);
+                if (g != r && disagree++ < 5)
+                    CHECK_REPORT("vertex (%.7f, %.7f): grid %s, strtree %s", x, y, code_of(g),
+                                 code_of(r));
+                dx = x1 - x, dy = y1 - y, len = hypot(dx, dy);
+                for (size_t o = 0; len > 0 && o < sizeof offs / sizeof offs[0]; o++) {
+                    double px = x + dx / 2 - offs[o] * dy / len, py = y + dy / 2 + offs[o] * dx / len;
+                    g = geo_index_lookup(ix, &gc, (enum rp_level)l, px, py);
+                    r = geo_index_lookup_strtree(ix, &gc, (enum rp_level)l, px, py);
+                    if (g != r && disagree++ < 5)
+                        CHECK_REPORT("beside an edge of %s (%.12f, %.12f): grid %s, strtree %s",
+                                     a->code, px, py, code_of(g), code_of(r));
+                }
+            }
         }
-    }
-    CHECK(checked > 500);
+    CHECK_INT_EQ(disagree, 0);
+    CHECK(checked > 5000);
 }
 
 static void test_grid_agrees_with_spatialite_st_covers(void)
@@ -252,10 +284,6 @@ static void test_grid_agrees_with_spatialite_st_covers(void)
         enum rp_level l = (enum rp_level)(i % RP_LEVEL_COUNT);
         char code[STORE_CODE_MAX];
         struct rp_err err = {0};
-        if (l == RP_LEVEL_CORREGIMIENTO) { /* aim at the metro area, where they exist */
-            lon = rnd(-79.7, -79.0);
-            lat = rnd(8.9, 9.3);
-        }
         CHECK_OK(store_areas_locate_sql(store, l, lon, lat, code, &err), &err);
         if (strcmp(code, code_of(geo_index_lookup(ix, &gc, l, lon, lat))) && disagree++ < 5)
             CHECK_REPORT("(%.7f, %.7f) level %d: grid %s, SQL %s", lon, lat, l,
@@ -288,7 +316,7 @@ int main(int argc, char **argv)
     RUN(test_invalid_coordinates_are_refused);
     RUN(test_point_200m_off_the_coast_snaps_and_says_how_far);
     RUN(test_grid_agrees_with_the_strtree_reference_everywhere);
-    RUN(test_points_on_shared_borders_get_the_smaller_code);
+    RUN(test_points_on_and_beside_borders_agree_with_geos);
     RUN(test_grid_agrees_with_spatialite_st_covers);
     rc = check_exit();
     geo_index_destroy(ix, &gc);
