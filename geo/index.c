@@ -1,69 +1,52 @@
 /*
- * geo/index.c - the admin-area index (see index.h).
- *
- * Per level, a two-level grid over the level's bounding box. A coarse cell (GEO_GRID_CELL_DEG)
- * that no polygon edge crosses holds its answer directly: one area, or none. A coarse cell
- * that an edge crosses points to a block of GEO_GRID_SPLIT^2 fine cells, and again every fine
- * cell no edge crosses holds its answer; only fine cells an edge crosses (~2% of the country)
- * keep a short candidate list, tested with GEOS prepared polygons in code order.
- *
- * Building: walk every polygon edge and record each fine cell it touches (conservatively, with
- * a small margin, so an edge lying on a cell line marks both sides). Cells not touched by any
- * edge are uniform, and two such cells that are neighbours in a row hold the same answer (no
- * edge separates them), so GEOS decides one cell per run, not one per cell. A boundary cell's
- * candidates are the areas whose edges touch it plus the smallest area covering its centre
- * (an area that covers the whole cell touches it with no edge). That set holds every area
- * that can cover a point of the cell, so "first candidate that covers the point" equals "the
- * smallest code covering the point", which is what the STRtree reference answers too.
+ * geo/index.c - the admin-area index (see index.h): the areas of each level sorted by code,
+ * their prepared polygons, one GEOS STRtree per level (the reference lookup, and the nearest
+ * area for snapping), and the lookup grid of geo/grid.c that answers most points with two
+ * array reads and the rest with a local crossing test. This file feeds the grid every ring
+ * and answers its few uncertain "does this area cover that point" while it is built; where
+ * the grid cannot certify an answer the lookup asks GEOS through the STRtree, so every answer
+ * is the smallest code covering the point.
  */
 #include "geo/index.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 
-#define HI        0x80000000u /* cell value flag: a block (coarse) or a candidate list (fine) */
-#define UNSET     0xFFFFFFFFu
-#define EDGE_EPS  1e-6      /* in fine cells (~0.07 mm): margin for edges on cell lines */
-#define AREA_BITS 20        /* area index bits in an (cell, area) pair */
 #define STRTREE_NODE_CAPACITY 10
 #define METRES_PER_DEG_LAT    110574.0 /* WGS84 at the equator, a lower bound near Panama */
 #define METRES_PER_DEG_LON_EQ 111320.0
-
-struct grid {
-    double minx, miny, inv_fine; /* fine cells per degree */
-    uint32_t ncx, ncy, nfx, nfy; /* coarse and fine cells per row / column */
-    uint32_t *coarse;            /* area index + 1, 0 for none, or HI | block number */
-    uint32_t *blocks;            /* GEO_GRID_SPLIT^2 per block: as coarse, or HI | cand offset */
-    size_t nblocks;
-    uint32_t *cand; /* lists: count, then area indices ascending */
-    size_t ncand, cand_cap;
-    size_t boundary_cells;
-};
 
 struct level_set {
     struct geo_area *v;
     size_t n, cap;
     GEOSSTRtree *tree;
-    struct grid grid;
 };
 
 struct geo_index {
     struct level_set lv[RP_LEVEL_COUNT];
+    struct geo_grid *grid;
+    /* GEOS builds a prepared polygon's indexes on its first use, which is not safe from two
+     * threads. Every use after freeze takes this lock: the exact path (about one lookup in
+     * 10^5), snapping (pins off the coast) and the STRtree reference. Warming every polygon
+     * instead would hold 30 MB for the shipped areas. */
+    pthread_mutex_t prepared_lock;
     int frozen;
-};
-
-struct pairs {
-    uint64_t *v;
-    size_t n, cap;
 };
 
 struct geo_index *geo_index_create(void)
 {
-    return calloc(1, sizeof(struct geo_index));
+    struct geo_index *ix = calloc(1, sizeof *ix);
+
+    if (ix && pthread_mutex_init(&ix->prepared_lock, NULL) != 0) {
+        free(ix);
+        return NULL;
+    }
+    return ix;
 }
 
 void geo_index_destroy(struct geo_index *ix, struct geo_ctx *gc)
@@ -82,10 +65,9 @@ void geo_index_destroy(struct geo_index *ix, struct geo_ctx *gc)
             free(ls->v[i].parent_code);
         }
         free(ls->v);
-        free(ls->grid.coarse);
-        free(ls->grid.blocks);
-        free(ls->grid.cand);
     }
+    geo_grid_destroy(ix->grid);
+    pthread_mutex_destroy(&ix->prepared_lock);
     free(ix);
 }
 
@@ -104,7 +86,7 @@ int geo_index_add(struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
     if (strlen(code) >= GEO_CODE_MAX)
         return rp_err_set(err, RP_INVALID_DATA, "area code too long: %.40s", code);
     ls = &ix->lv[level];
-    if (ls->n >= (1u << AREA_BITS) - 1)
+    if (ls->n >= GEO_GRID_AREAS_MAX)
         return rp_err_set(err, RP_INVALID_DATA, "too many areas at level %s", rp_level_name(level));
     reader = GEOSWKBReader_create_r(gc->geos);
     g = reader ? GEOSWKBReader_read_r(gc->geos, reader, wkb, len) : NULL;
@@ -146,12 +128,6 @@ static int area_cmp(const void *a, const void *b)
     return strcmp(((const struct geo_area *)a)->code, ((const struct geo_area *)b)->code);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---- the STRtree reference ---- */
 
 struct probe {
@@ -171,290 +147,133 @@ static void probe_cb(void *item, void *userdata)
         p->best = a;
 }
 
-const struct geo_area *geo_index_lookup_strtree(const struct geo_index *ix, struct geo_ctx *gc,
-                                                enum rp_level level, double lon, double lat)
+/* The STRtree query with prepared tests, under the lock (see struct geo_index). */
+static const struct geo_area *strtree_lookup(const struct geo_index *ix, struct geo_ctx *gc,
+                                             enum rp_level level, double lon, double lat)
 {
     const struct level_set *ls = &ix->lv[level];
     struct probe p = {gc, NULL, NULL};
     GEOSGeometry *pt;
 
-    if (!ls->tree)
+    if ((unsigned)level >= RP_LEVEL_COUNT || !ls->tree)
         return NULL;
     pt = GEOSGeom_createPointFromXY_r(gc->geos, lon, lat);
     if (!pt)
         return NULL;
     p.pt = pt;
+    pthread_mutex_lock((pthread_mutex_t *)&ix->prepared_lock);
     /* The tree is built and never modified after freeze; queries only read it. */
     GEOSSTRtree_query_r(gc->geos, (GEOSSTRtree *)ls->tree, pt, probe_cb, &p);
+    pthread_mutex_unlock((pthread_mutex_t *)&ix->prepared_lock);
     GEOSGeom_destroy_r(gc->geos, pt);
     return p.best;
 }
 
-/* ---- building the grid ---- */
-
-static int pairs_push(struct pairs *p, uint64_t x)
+const struct geo_area *geo_index_lookup_strtree(const struct geo_index *ix, struct geo_ctx *gc,
+                                                enum rp_level level, double lon, double lat)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4096;
-        uint64_t *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n++] = x;
-    return 0;
+    return strtree_lookup(ix, gc, level, lon, lat);
 }
 
-static long clampl(double x, long hi)
+/* ---- the grid ---- */
+
+/* Every ring of the level into the grid, with the area's interior on its left. */
+static int grid_level(struct geo_ctx *gc, struct geo_grid *g, const struct level_set *ls,
+                      enum rp_level level, struct rp_err *err)
 {
-    long i = (long)floor(x);
-    return i < 0 ? 0 : (i > hi ? hi : i);
-}
-
-/* Records (cell, area) for every fine cell the segment's margin-widened path touches. */
-static int mark_segment(const struct grid *g, struct pairs *p, uint32_t area, double x0,
-                        double y0, double x1, double y1)
-{
-    double u0 = (x0 - g->minx) * g->inv_fine, v0 = (y0 - g->miny) * g->inv_fine;
-    double u1 = (x1 - g->minx) * g->inv_fine, v1 = (y1 - g->miny) * g->inv_fine;
-    double ulo = fmin(u0, u1) - EDGE_EPS, uhi = fmax(u0, u1) + EDGE_EPS;
-    long i0 = clampl(ulo, g->nfx - 1), i1 = clampl(uhi, g->nfx - 1);
-
-    for (long i = i0; i <= i1; i++) {
-        double vlo, vhi;
-        if (fabs(u1 - u0) < 1e-12) {
-            vlo = fmin(v0, v1);
-            vhi = fmax(v0, v1);
-        } else {
-            double ta = (fmax(ulo, (double)i) - u0) / (u1 - u0);
-            double tb = (fmin(uhi, (double)(i + 1)) - u0) / (u1 - u0);
-            ta = fmin(1, fmax(0, ta));
-            tb = fmin(1, fmax(0, tb));
-            vlo = fmin(v0 + ta * (v1 - v0), v0 + tb * (v1 - v0));
-            vhi = fmax(v0 + ta * (v1 - v0), v0 + tb * (v1 - v0));
-        }
-        long j0 = clampl(vlo - EDGE_EPS, g->nfy - 1), j1 = clampl(vhi + EDGE_EPS, g->nfy - 1);
-        for (long j = j0; j <= j1; j++)
-            if (pairs_push(p, ((uint64_t)j * g->nfx + (uint64_t)i) << AREA_BITS | area))
-                return -1;
-    }
-    return 0;
-}
-
-static int mark_ring(struct geo_ctx *gc, const struct grid *g, struct pairs *p, uint32_t area,
-                     const GEOSGeometry *ring)
-{
-    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(gc->geos, ring);
-    unsigned int n = 0;
-    double px, py, x, y;
-
-    if (!seq || !GEOSCoordSeq_getSize_r(gc->geos, seq, &n) || n < 2)
-        return 0;
-    GEOSCoordSeq_getXY_r(gc->geos, seq, 0, &px, &py);
-    for (unsigned int k = 1; k < n; k++) {
-        GEOSCoordSeq_getXY_r(gc->geos, seq, k, &x, &y);
-        if (mark_segment(g, p, area, px, py, x, y))
-            return -1;
-        px = x;
-        py = y;
-    }
-    return 0;
-}
-
-static int mark_area(struct geo_ctx *gc, const struct grid *g, struct pairs *p, uint32_t area,
-                     const GEOSGeometry *geom)
-{
-    int np = GEOSGetNumGeometries_r(gc->geos, geom);
-
-    for (int k = 0; k < np; k++) {
-        const GEOSGeometry *poly = GEOSGetGeometryN_r(gc->geos, geom, k);
-        int nh = GEOSGetNumInteriorRings_r(gc->geos, poly);
-        if (mark_ring(gc, g, p, area, GEOSGetExteriorRing_r(gc->geos, poly)))
-            return -1;
-        for (int h = 0; h < nh; h++)
-            if (mark_ring(gc, g, p, area, GEOSGetInteriorRingN_r(gc->geos, poly, h)))
-                return -1;
-    }
-    return 0;
-}
-
-/* The value a uniform cell centred at (x, y) holds: area index + 1, or 0 for none. */
-static uint32_t center_value(const struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
-                             double x, double y)
-{
-    const struct geo_area *a = geo_index_lookup_strtree(ix, gc, level, x, y);
-    return a ? (uint32_t)(a - ix->lv[level].v) + 1 : 0;
-}
-
-static int cand_push(struct grid *g, uint32_t x)
-{
-    if (g->ncand == g->cand_cap) {
-        size_t cap = g->cand_cap ? g->cand_cap * 2 : 4096;
-        uint32_t *v = realloc(g->cand, cap * sizeof *v);
-        if (!v)
-            return -1;
-        g->cand = v;
-        g->cand_cap = cap;
-    }
-    g->cand[g->ncand++] = x;
-    return 0;
-}
-
-#define SPLIT2 (GEO_GRID_SPLIT * GEO_GRID_SPLIT)
-
-static uint32_t *fine_slot(struct grid *g, uint32_t fi, uint32_t fj)
-{
-    uint32_t c = g->coarse[(fj / GEO_GRID_SPLIT) * g->ncx + fi / GEO_GRID_SPLIT];
-    return &g->blocks[(size_t)(c & ~HI) * SPLIT2 + (fj % GEO_GRID_SPLIT) * GEO_GRID_SPLIT +
-                      fi % GEO_GRID_SPLIT];
-}
-
-/* Boundary cells: blocks for their coarse cells, and candidate lists. pairs is sorted. */
-static int grid_boundaries(struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
-                           struct grid *g, const struct pairs *p)
-{
-    const double fine = 1.0 / g->inv_fine;
-
-    for (size_t k = 0; k < p->n; k++) {
-        uint64_t cell = p->v[k] >> AREA_BITS;
-        uint32_t ci = (uint32_t)(cell / g->nfx / GEO_GRID_SPLIT) * g->ncx +
-                      (uint32_t)(cell % g->nfx) / GEO_GRID_SPLIT;
-        if (g->coarse[ci] == 0)
-            g->coarse[ci] = HI | (uint32_t)g->nblocks++;
-    }
-    g->blocks = malloc(g->nblocks * SPLIT2 * sizeof *g->blocks);
-    if (g->nblocks && !g->blocks)
-        return -1;
-    memset(g->blocks, 0xff, g->nblocks * SPLIT2 * sizeof *g->blocks); /* UNSET */
-    for (size_t k = 0; k < p->n;) {
-        uint64_t cell = p->v[k] >> AREA_BITS;
-        uint32_t fi = (uint32_t)(cell % g->nfx), fj = (uint32_t)(cell / g->nfx);
-        uint32_t center = center_value(ix, gc, level, g->minx + (fi + 0.5) * fine,
-                                       g->miny + (fj + 0.5) * fine);
-        size_t at = g->ncand, count = 0;
-        int center_done = center == 0;
-
-        if (cand_push(g, 0))
-            return -1;
-        for (; k < p->n && p->v[k] >> AREA_BITS == cell; k++) {
-            uint32_t a = (uint32_t)(p->v[k] & ((1u << AREA_BITS) - 1));
-            if (count && g->cand[g->ncand - 1] == a)
-                continue;
-            if (!center_done && center - 1 <= a) { /* merge keeps the list ascending */
-                if (center - 1 < a && (cand_push(g, center - 1) || (count++, 0)))
-                    return -1;
-                center_done = 1;
-            }
-            if (cand_push(g, a))
-                return -1;
-            count++;
-        }
-        if (!center_done) {
-            if (cand_push(g, center - 1))
-                return -1;
-            count++;
-        }
-        g->cand[at] = (uint32_t)count;
-        *fine_slot(g, fi, fj) = HI | (uint32_t)at;
-        g->boundary_cells++;
-    }
-    return 0;
-}
-
-/* Uniform cells: one GEOS decision per run of neighbouring uniform cells in a row. */
-static void grid_uniform(struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
-                         struct grid *g)
-{
-    const double cell = GEO_GRID_CELL_DEG, fine = 1.0 / g->inv_fine;
-
-    for (uint32_t cy = 0; cy < g->ncy; cy++) {
-        uint32_t prev = 0;
-        int have = 0;
-        for (uint32_t cx = 0; cx < g->ncx; cx++) {
-            uint32_t *c = &g->coarse[cy * g->ncx + cx];
-            if (*c & HI) {
-                have = 0;
-                continue;
-            }
-            if (!have)
-                prev = center_value(ix, gc, level, g->minx + (cx + 0.5) * cell,
-                                    g->miny + (cy + 0.5) * cell);
-            *c = prev;
-            have = 1;
-        }
-    }
-    for (uint32_t fj = 0; fj < g->nfy; fj++) {
-        uint32_t prev = 0;
-        int have = 0;
-        for (uint32_t fi = 0; fi < g->nfx; fi++) {
-            uint32_t c = g->coarse[(fj / GEO_GRID_SPLIT) * g->ncx + fi / GEO_GRID_SPLIT];
-            if (!(c & HI)) {
-                prev = c;
-                have = 1;
-                fi += GEO_GRID_SPLIT - 1 - fi % GEO_GRID_SPLIT;
-                continue;
-            }
-            uint32_t *f = fine_slot(g, fi, fj);
-            if (*f != UNSET) {
-                have = 0;
-                continue;
-            }
-            if (!have)
-                prev = center_value(ix, gc, level, g->minx + (fi + 0.5) * fine,
-                                    g->miny + (fj + 0.5) * fine);
-            *f = prev;
-            have = 1;
-        }
-    }
-}
-
-static int grid_build(struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
-                      struct rp_err *err)
-{
-    struct level_set *ls = &ix->lv[level];
-    struct grid *g = &ls->grid;
-    struct pairs p = {0};
-    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    double *xy = NULL;
+    size_t cap = 0;
     int rc = RP_OK;
 
-    if (ls->n == 0)
-        return RP_OK;
-    for (size_t i = 0; i < ls->n; i++) {
-        double x0, y0, x1, y1;
-        GEOSGeom_getXMin_r(gc->geos, ls->v[i].geom, &x0);
-        GEOSGeom_getYMin_r(gc->geos, ls->v[i].geom, &y0);
-        GEOSGeom_getXMax_r(gc->geos, ls->v[i].geom, &x1);
-        GEOSGeom_getYMax_r(gc->geos, ls->v[i].geom, &y1);
-        minx = fmin(minx, x0), miny = fmin(miny, y0), maxx = fmax(maxx, x1), maxy = fmax(maxy, y1);
-    }
-    if (!(maxx - minx < 360 && maxy - miny < 180))
-        return rp_err_set(err, RP_INVALID_DATA, "level %s spans more than the globe",
-                          rp_level_name(level));
-    g->minx = floor(minx / GEO_GRID_CELL_DEG) * GEO_GRID_CELL_DEG - GEO_GRID_CELL_DEG;
-    g->miny = floor(miny / GEO_GRID_CELL_DEG) * GEO_GRID_CELL_DEG - GEO_GRID_CELL_DEG;
-    g->ncx = (uint32_t)ceil((maxx - g->minx) / GEO_GRID_CELL_DEG) + 1;
-    g->ncy = (uint32_t)ceil((maxy - g->miny) / GEO_GRID_CELL_DEG) + 1;
-    g->nfx = g->ncx * GEO_GRID_SPLIT;
-    g->nfy = g->ncy * GEO_GRID_SPLIT;
-    g->inv_fine = GEO_GRID_SPLIT / GEO_GRID_CELL_DEG;
-    g->coarse = calloc((size_t)g->ncx * g->ncy, sizeof *g->coarse);
-    if (!g->coarse)
-        return rp_err_set(err, RP_NO_MEMORY, "grid of %u x %u cells", g->ncx, g->ncy);
-    for (size_t i = 0; i < ls->n; i++)
-        if (mark_area(gc, g, &p, (uint32_t)i, ls->v[i].geom)) {
-            rc = rp_err_set(err, RP_NO_MEMORY, "grid boundary cells");
-            goto out;
+    for (size_t i = 0; rc == RP_OK && i < ls->n; i++) {
+        const GEOSGeometry *geom = ls->v[i].geom;
+        int np = GEOSGetNumGeometries_r(gc->geos, geom);
+        for (int k = 0; rc == RP_OK && k < np; k++) {
+            const GEOSGeometry *poly = GEOSGetGeometryN_r(gc->geos, geom, k);
+            int nh = GEOSGetNumInteriorRings_r(gc->geos, poly);
+            for (int h = -1; rc == RP_OK && h < nh; h++) {
+                const GEOSGeometry *ring = h < 0 ? GEOSGetExteriorRing_r(gc->geos, poly)
+                                                 : GEOSGetInteriorRingN_r(gc->geos, poly, h);
+                const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(gc->geos, ring);
+                unsigned int n = 0;
+                char ccw = 0;
+                if (!seq || !GEOSCoordSeq_getSize_r(gc->geos, seq, &n) ||
+                    !GEOSCoordSeq_isCCW_r(gc->geos, seq, &ccw)) {
+                    rc = rp_err_set(err, RP_INVALID_DATA, "area %s: unreadable ring",
+                                    ls->v[i].code);
+                    break;
+                }
+                if (2 * (size_t)n > cap) {
+                    double *v = realloc(xy, 2 * (size_t)n * sizeof *v);
+                    if (!v) {
+                        rc = rp_err_set(err, RP_NO_MEMORY, "ring of %s", ls->v[i].code);
+                        break;
+                    }
+                    xy = v;
+                    cap = 2 * (size_t)n;
+                }
+                if (!GEOSCoordSeq_copyToBuffer_r(gc->geos, seq, xy, 0, 0)) {
+                    rc = rp_err_set(err, RP_INTERNAL, "area %s: ring copy", ls->v[i].code);
+                    break;
+                }
+                if ((h < 0) != (ccw != 0)) /* exterior clockwise or hole counter-clockwise */
+                    for (unsigned a = 0, b = n - 1; a < b; a++, b--) {
+                        double tx = xy[2 * a], ty = xy[2 * a + 1];
+                        xy[2 * a] = xy[2 * b], xy[2 * a + 1] = xy[2 * b + 1];
+                        xy[2 * b] = tx, xy[2 * b + 1] = ty;
+                    }
+                rc = geo_grid_ring(g, level, (uint32_t)i, xy, n, err);
+            }
         }
-    if (p.n > 1)
-        qsort(p.v, p.n, sizeof *p.v, u64_cmp);
-    if (grid_boundaries(ix, gc, level, g, &p)) {
-        rc = rp_err_set(err, RP_NO_MEMORY, "grid blocks");
-        goto out;
     }
-    grid_uniform(ix, gc, level, g);
-out:
-    free(p.v);
+    free(xy);
+    return rc;
+}
+
+struct covers_ctx {
+    const struct geo_index *ix;
+    struct geo_ctx *gc;
+};
+
+static int covers(void *ctx, enum rp_level level, uint32_t area, double lon, double lat)
+{
+    struct covers_ctx *c = ctx;
+    GEOSGeometry *pt = GEOSGeom_createPointFromXY_r(c->gc->geos, lon, lat);
+    int r;
+
+    if (!pt)
+        return -1;
+    r = GEOSPreparedIntersects_r(c->gc->geos, c->ix->lv[level].v[area].prep, pt);
+    GEOSGeom_destroy_r(c->gc->geos, pt);
+    return r == 2 ? -1 : r;
+}
+
+static int grid_build(struct geo_index *ix, struct geo_ctx *gc, struct rp_err *err)
+{
+    double bbox[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    struct covers_ctx c = {ix, gc};
+    size_t total = 0;
+    int rc;
+
+    for (int l = 0; l < RP_LEVEL_COUNT; l++)
+        for (size_t i = 0; i < ix->lv[l].n; i++) {
+            const GEOSGeometry *g = ix->lv[l].v[i].geom;
+            double x0, y0, x1, y1;
+            GEOSGeom_getXMin_r(gc->geos, g, &x0);
+            GEOSGeom_getYMin_r(gc->geos, g, &y0);
+            GEOSGeom_getXMax_r(gc->geos, g, &x1);
+            GEOSGeom_getYMax_r(gc->geos, g, &y1);
+            bbox[0] = fmin(bbox[0], x0), bbox[1] = fmin(bbox[1], y0);
+            bbox[2] = fmax(bbox[2], x1), bbox[3] = fmax(bbox[3], y1);
+            total++;
+        }
+    if (total == 0)
+        return RP_OK; /* no areas: every lookup answers none */
+    rc = geo_grid_create(bbox, &ix->grid, err);
+    for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++)
+        rc = grid_level(gc, ix->grid, &ix->lv[l], (enum rp_level)l, err);
+    if (rc == RP_OK)
+        rc = geo_grid_finish(ix->grid, covers, &c, err);
     return rc;
 }
 
@@ -479,19 +298,12 @@ static int level_prepare(struct geo_ctx *gc, struct level_set *ls, struct rp_err
         return rp_err_set(err, RP_NO_MEMORY, "probe point");
     for (size_t i = 0; i < ls->n; i++) {
         struct geo_area *a = &ls->v[i];
-        GEOSCoordSequence *near;
         a->prep = GEOSPrepare_r(gc->geos, a->geom);
         if (!a->prep) {
             GEOSGeom_destroy_r(gc->geos, probe);
             return rp_err_set(err, RP_INTERNAL, "cannot prepare area %s", a->code);
         }
         GEOSSTRtree_insert_r(gc->geos, ls->tree, a->geom, a);
-        /* Warm the lazily built point locator and facet-distance index now, while one
-         * thread owns the index: after freeze, concurrent readers must find them built. */
-        (void)GEOSPreparedIntersects_r(gc->geos, a->prep, probe); /* result irrelevant */
-        near = GEOSPreparedNearestPoints_r(gc->geos, a->prep, probe);
-        if (near)
-            GEOSCoordSeq_destroy_r(gc->geos, near);
     }
     /* The first query builds the tree; later queries only read it. */
     GEOSSTRtree_query_r(gc->geos, ls->tree, probe, probe_cb,
@@ -518,8 +330,8 @@ int geo_index_freeze(struct geo_index *ix, struct geo_ctx *gc, struct rp_err *er
                 a->parent = NULL;
             }
         }
-    for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++)
-        rc = grid_build(ix, gc, (enum rp_level)l, err);
+    if (rc == RP_OK)
+        rc = grid_build(ix, gc, err);
     if (rc == RP_OK)
         ix->frozen = 1;
     return rc;
@@ -561,33 +373,16 @@ const struct geo_area *geo_index_find(const struct geo_index *ix, const char *co
 const struct geo_area *geo_index_lookup(const struct geo_index *ix, struct geo_ctx *gc,
                                         enum rp_level level, double lon, double lat)
 {
-    const struct level_set *ls = &ix->lv[level];
-    const struct grid *g = &ls->grid;
-    double u = (lon - g->minx) * g->inv_fine, v = (lat - g->miny) * g->inv_fine;
-    const struct geo_area *hit = NULL;
-    const uint32_t *cand;
-    GEOSGeometry *pt;
-    uint32_t c, fi, fj;
+    uint32_t v;
 
-    if (!(u >= 0 && v >= 0 && u < g->nfx && v < g->nfy)) /* also false for NaN */
+    if (!ix->grid || (unsigned)level >= RP_LEVEL_COUNT)
         return NULL;
-    fi = (uint32_t)u;
-    fj = (uint32_t)v;
-    c = g->coarse[(fj / GEO_GRID_SPLIT) * g->ncx + fi / GEO_GRID_SPLIT];
-    if (c & HI)
-        c = g->blocks[(size_t)(c & ~HI) * SPLIT2 + (fj % GEO_GRID_SPLIT) * GEO_GRID_SPLIT +
-                      fi % GEO_GRID_SPLIT];
-    if (!(c & HI))
-        return c ? &ls->v[c - 1] : NULL;
-    cand = &g->cand[c & ~HI];
-    pt = GEOSGeom_createPointFromXY_r(gc->geos, lon, lat);
-    if (!pt)
-        return NULL;
-    for (uint32_t k = 1; k <= cand[0] && !hit; k++)
-        if (GEOSPreparedIntersects_r(gc->geos, ls->v[cand[k]].prep, pt) == 1)
-            hit = &ls->v[cand[k]];
-    GEOSGeom_destroy_r(gc->geos, pt);
-    return hit;
+    v = geo_grid_find(ix->grid, level, lon, lat);
+    if (v != GEO_GRID_UNKNOWN)
+        return v ? &ix->lv[level].v[v - 1] : NULL;
+    /* a point on an edge, say, where the grid's test cannot certify its answer: GEOS's (rare:
+     * five lookups in a million random points of the country) */
+    return strtree_lookup(ix, gc, level, lon, lat);
 }
 
 struct nearest {
@@ -640,7 +435,10 @@ int geo_index_nearest(const struct geo_index *ix, struct geo_ctx *gc, enum rp_le
     box = GEOSGeom_createRectangle_r(gc->geos, lon - dlon, lat - dlat, lon + dlon, lat + dlat);
     if (pt && box) {
         n.pt = pt;
+        /* prepared polygons build their indexes on first use: see struct geo_index */
+        pthread_mutex_lock((pthread_mutex_t *)&ix->prepared_lock);
         GEOSSTRtree_query_r(gc->geos, (GEOSSTRtree *)ls->tree, box, nearest_cb, &n);
+        pthread_mutex_unlock((pthread_mutex_t *)&ix->prepared_lock);
     } else {
         n.rc = rp_err_set(err, RP_NO_MEMORY, "nearest probe");
     }
@@ -653,13 +451,11 @@ int geo_index_nearest(const struct geo_index *ix, struct geo_ctx *gc, enum rp_le
     return n.rc;
 }
 
-void geo_index_stats(const struct geo_index *ix, enum rp_level level, struct geo_index_stats *st)
+void geo_index_stats(const struct geo_index *ix, struct geo_index_stats *st)
 {
-    const struct grid *g = &ix->lv[level].grid;
-
-    st->coarse_cells = (size_t)g->ncx * g->ncy;
-    st->blocks = g->nblocks;
-    st->boundary_cells = g->boundary_cells;
-    st->candidates = g->ncand;
-    st->bytes = (st->coarse_cells + g->nblocks * SPLIT2 + g->ncand) * sizeof(uint32_t);
+    memset(st, 0, sizeof *st);
+    for (int l = 0; l < RP_LEVEL_COUNT; l++)
+        for (size_t i = 0; i < ix->lv[l].n; i++)
+            st->vertices += ix->lv[l].v[i].vertices;
+    geo_grid_stats(ix->grid, &st->grid);
 }

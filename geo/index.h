@@ -2,9 +2,10 @@
  * geo/index.h - the in-memory admin-area index behind every locate.
  * Built once (geo_index_add ... geo_index_freeze) from the areas table, then frozen: after
  * geo_index_freeze returns, every function taking a const struct geo_index * is safe to call
- * from any number of threads at once, each with its own struct geo_ctx. Freezing builds and
- * warms every lazily-built GEOS structure (prepared geometries' point locators and distance
- * indexes, the STRtrees), so nothing is written afterwards.
+ * from any number of threads at once, each with its own struct geo_ctx. Freezing builds the
+ * STRtrees and the lookup grid; GEOS's prepared polygons build their indexes lazily, on first
+ * use, under one lock (the rare exact path, snapping and the STRtree reference), since warming
+ * them all would hold 30 MB for the shipped areas.
  * Semantics: a point belongs to every area whose closed polygon covers it; when several do
  * (a shared border, a sliver overlap) the smallest code wins, so the same pin always gets the
  * same answer. Workload: millions of lookups per build; memory is spent to save lookup time.
@@ -17,10 +18,9 @@
 #include "base/err.h"
 #include "base/level.h"
 #include "geo/ctx.h"
+#include "geo/grid.h"
 
-#define GEO_CODE_MAX      32
-#define GEO_GRID_CELL_DEG 0.01 /* coarse cell, ~1.1 km; boundary cells split 16 x 16 (~70 m) */
-#define GEO_GRID_SPLIT    16
+#define GEO_CODE_MAX 32
 
 struct geo_area {
     enum rp_level level;
@@ -52,13 +52,14 @@ const struct geo_area *geo_index_at(const struct geo_index *ix, enum rp_level le
 size_t geo_index_pos(const struct geo_index *ix, const struct geo_area *a);
 const struct geo_area *geo_index_find(const struct geo_index *ix, const char *code);
 
-/* The area of `level` covering (lon, lat), or NULL: the grid answers most points without any
- * polygon test; points in boundary cells test a few prepared polygons. */
+/* The area of `level` covering (lon, lat), or NULL: the grid (geo/grid.h) answers every point
+ * but about one in 10^5 random ones (on an edge, say), which GEOS decides. */
 const struct geo_area *geo_index_lookup(const struct geo_index *ix, struct geo_ctx *gc,
                                         enum rp_level level, double lon, double lat);
 
 /* The same answer the straightforward way: GEOS STRtree candidates, each tested with its
- * prepared polygon. The reference for tests and the anchor in bench/locate. */
+ * prepared polygon (under the index's lock). The reference for tests and the anchor in
+ * bench/locate. */
 const struct geo_area *geo_index_lookup_strtree(const struct geo_index *ix, struct geo_ctx *gc,
                                                 enum rp_level level, double lon, double lat);
 
@@ -68,10 +69,11 @@ int geo_index_nearest(const struct geo_index *ix, struct geo_ctx *gc, enum rp_le
                       double lon, double lat, double max_m, const struct geo_area **out,
                       double *dist_m, struct rp_err *err);
 
-/* Grid statistics for logs and the bench: cells, boundary cells, bytes. */
+/* For logs and the bench: vertices of every area, and the lookup grid's statistics. */
 struct geo_index_stats {
-    size_t coarse_cells, blocks, boundary_cells, candidates, bytes;
+    size_t vertices;
+    struct geo_grid_stats grid;
 };
-void geo_index_stats(const struct geo_index *ix, enum rp_level level, struct geo_index_stats *st);
+void geo_index_stats(const struct geo_index *ix, struct geo_index_stats *st);
 
 #endif

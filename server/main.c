@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -353,11 +354,20 @@ static int photo_referenced(void *ctx, const char *sha256)
     return known;
 }
 
+/* Bytes the allocator has handed out, mmap'd chunks included. */
+static size_t heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
 static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index **ix,
                          struct rp_err *err)
 {
     struct store *s = NULL;
+    struct geo_index_stats st;
     struct timespec t0;
+    size_t heap0, heap1;
     int version = 0, rc;
 
     if (access(app->cfg.db, R_OK | W_OK) != 0)
@@ -378,6 +388,7 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
             rp_warn("media: removed %ld photo files no case refers to", swept);
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    heap0 = heap_bytes(); /* one thread so far: the difference is the index's */
     if (rc == RP_OK)
         rc = geo_ctx_init(gc, err);
     if (rc == RP_OK)
@@ -385,14 +396,18 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     store_close(s);
     if (rc != RP_OK)
         return rc;
-    for (int l = 0; l < RP_LEVEL_COUNT; l++) {
-        struct geo_index_stats st;
-        geo_index_stats(*ix, (enum rp_level)l, &st);
-        rp_info("areas: %zu %s, grid %zu cells, %zu blocks, %zu boundary cells, %.1f MB",
-                geo_index_count(*ix, (enum rp_level)l), rp_level_name((enum rp_level)l),
-                st.coarse_cells, st.blocks, st.boundary_cells, (double)st.bytes / 1e6);
-    }
-    rp_info("areas: index built in %.2f s", seconds_since(&t0));
+    heap1 = heap_bytes();
+    geo_index_stats(*ix, &st);
+    rp_info("areas: %zu provincias, %zu distritos, %zu corregimientos, %zu vertices",
+            geo_index_count(*ix, RP_LEVEL_PROVINCIA), geo_index_count(*ix, RP_LEVEL_DISTRITO),
+            geo_index_count(*ix, RP_LEVEL_CORREGIMIENTO), st.vertices);
+    rp_info("areas: grid %zu cells, %zu blocks, %zu edge cells, %zu tuples, %zu unknown "
+            "cells, %zu uncertain tests while building, %.1f MB with its copy of the rings",
+            st.grid.coarse_cells, st.grid.blocks, st.grid.edge_cells, st.grid.tuples,
+            st.grid.unknown_cells, st.grid.covers_calls, (double)st.grid.bytes / 1e6);
+    rp_info("areas: index built in %.2f s, %.1f MB in all (polygons, prepared polygons, "
+            "STRtrees, grid)",
+            seconds_since(&t0), heap1 > heap0 ? (double)(heap1 - heap0) / 1e6 : 0.0);
     if (geo_index_count(*ix, RP_LEVEL_PROVINCIA) + geo_index_count(*ix, RP_LEVEL_DISTRITO) == 0)
         rp_warn("areas: the database has no areas; every locate will answer 422");
     return RP_OK;
