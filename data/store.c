@@ -60,6 +60,67 @@ static const char *const sql_text[SQL__COUNT] = {
                                " AND ROWID IN (SELECT ROWID FROM SpatialIndex"
                                "   WHERE f_table_name = 'areas' AND search_frame = MakePoint(?2, ?3, 4326))"
                                " ORDER BY code LIMIT 1",
+    [SQL_LAYERS_GET]         = "SELECT level, origin, coalesce(version, ''), source, imported_at"
+                               " FROM area_layers",
+    [SQL_LAYER_PUT]          = "INSERT INTO area_layers (level, origin, version, source, imported_at)"
+                               " VALUES (?1, ?2, ?3, ?4, " NOW_UTC ") ON CONFLICT (level) DO UPDATE"
+                               " SET origin = ?2, version = ?3, source = ?4, imported_at = " NOW_UTC,
+    /* Re-keying after a new default (store_areas_upgrade): temp.area_remap holds the areas
+       whose code or name changed, temp.entity_remap the municipalities that follow them. Each
+       UPDATE reads the old values only, so codes that swap are safe. */
+    [SQL_REMAP_ADD]          = "INSERT INTO temp.area_remap (old, new, level, old_name, new_name)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQL_ENTITY_REMAP_FILL]  = "INSERT INTO temp.entity_remap (old, new) SELECT e.code, 'MUN-' || r.new"
+                               " FROM entities e JOIN temp.area_remap r ON e.code = 'MUN-' || r.old"
+                               " WHERE r.level = 1 AND r.old <> r.new AND e.kind = 'municipality'",
+    [SQL_REKEY_REPORT_AREAS] = "UPDATE reports SET"
+                               " provincia_code = coalesce((SELECT new FROM temp.area_remap"
+                               "   WHERE old = provincia_code), provincia_code),"
+                               " distrito_code = coalesce((SELECT new FROM temp.area_remap"
+                               "   WHERE old = distrito_code), distrito_code),"
+                               " corregimiento_code = coalesce((SELECT new FROM temp.area_remap"
+                               "   WHERE old = corregimiento_code), corregimiento_code)"
+                               " WHERE provincia_code IN (SELECT old FROM temp.area_remap WHERE old <> new)"
+                               " OR distrito_code IN (SELECT old FROM temp.area_remap WHERE old <> new)"
+                               " OR corregimiento_code IN (SELECT old FROM temp.area_remap WHERE old <> new)",
+    [SQL_REKEY_RULE_AREAS]   = "UPDATE routing_rules SET area_code = (SELECT new FROM temp.area_remap"
+                               " WHERE old = area_code) WHERE area_code IN"
+                               " (SELECT old FROM temp.area_remap WHERE old <> new)",
+    [SQL_REKEY_ENTITY_AREAS] = "UPDATE entities SET area_code = (SELECT new FROM temp.area_remap"
+                               " WHERE old = area_code) WHERE area_code IN"
+                               " (SELECT old FROM temp.area_remap WHERE old <> new)",
+    /* a municipality still named as the seed named it follows its distrito's new name */
+    [SQL_REKEY_ENTITY_NAMES] = "UPDATE entities SET name = 'Municipio de ' || r.new_name"
+                               " FROM temp.area_remap r WHERE entities.kind = 'municipality'"
+                               " AND entities.area_code = r.new AND r.level = 1"
+                               " AND r.old_name <> r.new_name AND entities.name = 'Municipio de ' || r.old_name",
+    /* codes are the primary key, checked row by row: move them aside first */
+    [SQL_REKEY_ENTITY_MARK]  = "UPDATE entities SET code = char(1) || code WHERE code IN"
+                               " (SELECT old FROM temp.entity_remap)",
+    [SQL_REKEY_ENTITY_CODES] = "UPDATE entities SET code = (SELECT new FROM temp.entity_remap"
+                               " WHERE char(1) || old = entities.code) WHERE substr(code, 1, 1) = char(1)",
+    [SQL_REKEY_REPORT_ENTITY] = "UPDATE reports SET entity_code = (SELECT new FROM temp.entity_remap"
+                               " WHERE old = entity_code) WHERE entity_code IN (SELECT old FROM temp.entity_remap)",
+    [SQL_REKEY_KEY_ENTITY]   = "UPDATE api_keys SET entity_code = (SELECT new FROM temp.entity_remap"
+                               " WHERE old = entity_code) WHERE entity_code IN (SELECT old FROM temp.entity_remap)",
+    [SQL_REKEY_RULE_ENTITY]  = "UPDATE routing_rules SET entity_code = (SELECT new FROM temp.entity_remap"
+                               " WHERE old = entity_code) WHERE entity_code IN (SELECT old FROM temp.entity_remap)",
+    [SQL_REKEY_HISTORY]      = "UPDATE report_history SET"
+                               " actor_entity = coalesce((SELECT new FROM temp.entity_remap"
+                               "   WHERE old = actor_entity), actor_entity),"
+                               " from_value = CASE kind WHEN 'transfer' THEN coalesce((SELECT new FROM"
+                               "   temp.entity_remap WHERE old = from_value), from_value) ELSE from_value END,"
+                               " to_value = CASE kind WHEN 'transfer' THEN coalesce((SELECT new FROM"
+                               "   temp.entity_remap WHERE old = to_value), to_value) ELSE to_value END"
+                               " WHERE actor_entity IN (SELECT old FROM temp.entity_remap) OR (kind = 'transfer'"
+                               " AND (from_value IN (SELECT old FROM temp.entity_remap)"
+                               " OR to_value IN (SELECT old FROM temp.entity_remap)))",
+    [SQL_REKEY_AUDIT]        = "INSERT INTO audit_log (actor, actor_role, action, target, before, after)"
+                               " SELECT ?1, ?2, 'entity.rekey', 'entity:' || e.new,"
+                               " json_object('code', e.old, 'area_code', r.old),"
+                               " json_object('code', e.new, 'area_code', r.new)"
+                               " FROM temp.entity_remap e JOIN temp.area_remap r ON e.new = 'MUN-' || r.new"
+                               " ORDER BY e.old",
     [SQL_ENTITY_EXISTS]      = "SELECT 1 FROM entities WHERE code = ?1",
     [SQL_KEY_INSERT]         = "INSERT INTO api_keys (name, role, entity_code, prefix, hash)"
                                " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -384,9 +445,9 @@ out:
     return store_end(s, rc, err);
 }
 
-int store_seed(struct store *s, struct rp_err *err)
+int store_seed_run(struct store *s, struct rp_err *err)
 {
-    int rc = store_begin(s, err);
+    int rc = RP_OK;
 
     for (const struct store_migration *m = store_seeds; rc == RP_OK && m->name; m++) {
         char *msg = NULL;
@@ -394,6 +455,15 @@ int store_seed(struct store *s, struct rp_err *err)
             rc = rp_err_set(err, RP_STORAGE, "seed %s: %s", m->name, msg ? msg : "failed");
         sqlite3_free(msg);
     }
+    return rc;
+}
+
+int store_seed(struct store *s, struct rp_err *err)
+{
+    int rc = store_begin(s, err);
+
+    if (rc == RP_OK)
+        rc = store_seed_run(s, err);
     return store_end(s, rc, err);
 }
 

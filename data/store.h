@@ -18,6 +18,8 @@
 #define STORE_BUSY_TIMEOUT_MS 5000 /* a writer waits this long for another before failing */
 #define STORE_CODE_MAX        32   /* area codes: INEC uses 2, 4 and 6 digits */
 #define STORE_NAME_MAX        128
+#define STORE_TEXT_MAX        256
+#define STORE_TIME_MAX        32 /* "2026-11-23T15:04:05.123Z" */
 
 struct store; /* opaque: one connection and its prepared statements */
 
@@ -59,9 +61,60 @@ struct store_area {
 int store_areas_count(struct store *s, int64_t counts[], struct rp_err *err);
 
 /* Replaces every area of one level by v[0..n-1] in one transaction: readers see the old level
- * or the new one, never a mix. Codes must be unique across all levels (RP_CONFLICT). */
+ * or the new one, never a mix. Codes must be unique across all levels (RP_CONFLICT). Records
+ * the level as an operator's import from source (area_layers): the shipped default never
+ * overwrites it. */
 int store_areas_replace_level(struct store *s, enum rp_level level, const char *source,
                               const struct store_area *v, size_t n, struct rp_err *err);
+
+/* Where a level's areas came from (the area_layers table). */
+#define STORE_VERSION_MAX 65 /* a SHA-256 in hex */
+struct store_area_layer {
+    int present;                       /* 0: the level has no record (and no areas) */
+    char origin[16];                   /* "default" or "import" */
+    char version[STORE_VERSION_MAX];   /* default: the shipped files' SHA-256; "" unrecorded */
+    char source[STORE_TEXT_MAX];
+    char imported_at[STORE_TIME_MAX];
+};
+int store_area_layers_get(struct store *s, struct store_area_layer out[RP_LEVEL_COUNT],
+                          struct rp_err *err);
+
+/* An area whose code or name changed between two versions of the default (from == to when
+ * only the name did). */
+struct store_area_recode {
+    enum rp_level level;
+    const char *from, *to, *old_name, *new_name;
+};
+
+struct store_rekeyed {
+    int64_t municipalities;                          /* entity codes 'MUN-' || distrito */
+    int64_t entities, rules, reports, keys, history; /* rows changed */
+    int64_t seeded;                                  /* rows the seed scripts added */
+};
+
+struct store_area_upgrade {
+    const struct store_area *areas[RP_LEVEL_COUNT]; /* every level's new areas */
+    size_t n[RP_LEVEL_COUNT];
+    const struct store_area_recode *recode;
+    size_t nrecode;
+    const char *version;                 /* recorded per level as origin 'default' */
+    const char *source[RP_LEVEL_COUNT];  /* each level's file */
+    const char *actor, *actor_role; /* for the audit rows of re-keyed entities */
+    /* Called inside the transaction once everything else is written, with what was
+     * re-keyed: the caller adds its audit row there. NULL: none. */
+    int (*audit)(void *ctx, struct store *s, const struct store_rekeyed *r, struct rp_err *err);
+    void *audit_ctx;
+};
+
+/* The shipped default replaces every level, in one transaction with everything keyed by an
+ * area code that changed: reports' stored areas (a case keeps where it was located, under the
+ * new code), routing rules, entities' areas, and each distrito's municipality entity
+ * ('MUN-' || code) with every reference to it (reports, API keys, rules, transfer history),
+ * each re-keyed entity audited. The audit log itself is never rewritten. Then the seed scripts
+ * run (municipalities of new distritos). Codes that swap are safe: every change is computed
+ * from the old values. RP_CONFLICT when a new municipality code is already taken. */
+int store_areas_upgrade(struct store *s, const struct store_area_upgrade *u,
+                        struct store_rekeyed *out, struct rp_err *err);
 
 /* Calls fn once per area (all levels, ordered by level then code). The pointers in *a are
  * valid only during the call. fn returns RP_OK to go on, anything else stops and is returned. */
@@ -94,7 +147,6 @@ int store_shapefile_each(const char *path, const char *charset, store_shp_fn fn,
 
 #define STORE_HASH_LEN 32 /* SHA-256 */
 #define STORE_ROLE_MAX 16
-#define STORE_TIME_MAX 32 /* "2026-11-23T15:04:05.123Z" */
 
 int store_entity_exists(struct store *s, const char *code, int *exists, struct rp_err *err);
 
@@ -154,8 +206,6 @@ int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct 
 void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *jobs);
 
 /* ---- catalogue: services, entities, routing rules (store_catalogue.c) ---- */
-
-#define STORE_TEXT_MAX 256
 
 /* Goes up after each committed change of services, entities or routing rules made through any
  * connection of this process: a cache of catalogue rows filled while it read v stays good while

@@ -58,27 +58,175 @@ static int area_insert(struct store *s, const struct store_area *a, const char *
     return RP_OK;
 }
 
+/* Inside the caller's transaction: the level's rows replaced, and its record. */
+static int replace_level(struct store *s, enum rp_level level, const char *origin,
+                         const char *version, const char *source, const struct store_area *v,
+                         size_t n, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_DELETE_LEVEL, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    sqlite3_bind_int(st, 1, (int)level);
+    rc = store_run(s, st, "delete level", err);
+    for (size_t i = 0; rc == RP_OK && i < n; i++)
+        rc = area_insert(s, &v[i], source, err);
+    st = rc == RP_OK ? store_stmt(s, SQL_LAYER_PUT, err) : NULL;
+    if (rc == RP_OK && !st)
+        rc = RP_STORAGE;
+    if (rc == RP_OK) {
+        sqlite3_bind_int(st, 1, (int)level);
+        sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
+        if (version)
+            sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, source ? source : "unknown", -1, SQLITE_STATIC);
+        rc = store_run(s, st, "area layer", err);
+    }
+    return rc;
+}
+
 int store_areas_replace_level(struct store *s, enum rp_level level, const char *source,
                               const struct store_area *v, size_t n, struct rp_err *err)
 {
-    sqlite3_stmt *st;
     int rc = store_begin(s, err);
 
-    if (rc != RP_OK)
-        return rc;
-    st = store_stmt(s, SQL_AREAS_DELETE_LEVEL, err);
-    if (!st) {
-        rc = RP_STORAGE;
-        goto out;
-    }
-    sqlite3_bind_int(st, 1, (int)level);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_sql_error(s, "delete level", err);
-    sqlite3_reset(st);
-    for (size_t i = 0; rc == RP_OK && i < n; i++)
-        rc = area_insert(s, &v[i], source, err);
-out:
+    if (rc == RP_OK)
+        rc = replace_level(s, level, "import", NULL, source, v, n, err);
     return store_end(s, rc, err);
+}
+
+int store_area_layers_get(struct store *s, struct store_area_layer out[RP_LEVEL_COUNT],
+                          struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_LAYERS_GET, err);
+    int step;
+
+    memset(out, 0, RP_LEVEL_COUNT * sizeof *out);
+    if (!st)
+        return RP_STORAGE;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int l = sqlite3_column_int(st, 0);
+        if (l < 0 || l >= RP_LEVEL_COUNT)
+            continue;
+        out[l].present = 1;
+        STORE_COPY(out[l].origin, st, 1);
+        STORE_COPY(out[l].version, st, 2);
+        STORE_COPY(out[l].source, st, 3);
+        STORE_COPY(out[l].imported_at, st, 4);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? RP_OK : store_sql_error(s, "area layers", err);
+}
+
+/* Steps one re-keying statement; *count (optional) gains the rows it changed. */
+static int rekey(struct store *s, enum store_sql id, const char *what, int64_t *count,
+                 struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, id, err);
+    int rc;
+
+    if (!st)
+        return RP_STORAGE;
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT) /* e.g. a new municipality code already taken */
+        return rp_err_set(err, RP_CONFLICT, "%s: %s", what, sqlite3_errmsg(s->db));
+    if (rc != SQLITE_DONE)
+        return store_sql_error(s, what, err);
+    if (count)
+        *count += sqlite3_changes(s->db);
+    return RP_OK;
+}
+
+static int remap_fill(struct store *s, const struct store_area_upgrade *u, struct rp_err *err)
+{
+    char *msg = NULL;
+    int rc = RP_OK;
+
+    if (sqlite3_exec(s->db,
+                     "CREATE TEMP TABLE IF NOT EXISTS area_remap (old TEXT PRIMARY KEY,"
+                     " new TEXT NOT NULL, level INTEGER NOT NULL, old_name TEXT, new_name TEXT);"
+                     "CREATE TEMP TABLE IF NOT EXISTS entity_remap (old TEXT PRIMARY KEY,"
+                     " new TEXT NOT NULL);"
+                     "DELETE FROM temp.area_remap; DELETE FROM temp.entity_remap;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        rc = rp_err_set(err, RP_STORAGE, "remap tables: %s", msg ? msg : "failed");
+        sqlite3_free(msg);
+        return rc;
+    }
+    for (size_t i = 0; rc == RP_OK && i < u->nrecode; i++) {
+        const struct store_area_recode *r = &u->recode[i];
+        sqlite3_stmt *st = store_stmt(s, SQL_REMAP_ADD, err);
+        if (!st)
+            return RP_STORAGE;
+        sqlite3_bind_text(st, 1, r->from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->to, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, (int)r->level);
+        sqlite3_bind_text(st, 4, r->old_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->new_name, -1, SQLITE_STATIC);
+        rc = store_run(s, st, "area remap", err);
+    }
+    return rc == RP_OK ? rekey(s, SQL_ENTITY_REMAP_FILL, "municipality remap", NULL, err) : rc;
+}
+
+int store_areas_upgrade(struct store *s, const struct store_area_upgrade *u,
+                        struct store_rekeyed *out, struct rp_err *err)
+{
+    struct store_rekeyed r = {0};
+    sqlite3_stmt *st;
+    int64_t before;
+    int rc = store_begin(s, err);
+
+    /* entity codes move with every reference in the same transaction; the references are
+     * checked at COMMIT, when both sides agree again */
+    if (rc == RP_OK && sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL))
+        rc = store_sql_error(s, "defer foreign keys", err);
+    for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++)
+        rc = replace_level(s, (enum rp_level)l, "default", u->version, u->source[l],
+                           u->areas[l], u->n[l], err);
+    if (rc == RP_OK)
+        rc = remap_fill(s, u, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_REPORT_AREAS, "cases' areas", &r.reports, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_RULE_AREAS, "rules' areas", &r.rules, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_ENTITY_AREAS, "entities' areas", &r.entities, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_ENTITY_NAMES, "municipality names", NULL, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_ENTITY_MARK, "municipality codes", NULL, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_ENTITY_CODES, "municipality codes", &r.municipalities, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_REPORT_ENTITY, "cases' entities", &r.reports, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_KEY_ENTITY, "keys' entities", &r.keys, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_RULE_ENTITY, "rules' entities", &r.rules, err);
+    if (rc == RP_OK)
+        rc = rekey(s, SQL_REKEY_HISTORY, "case history", &r.history, err);
+    if (rc == RP_OK && (st = store_stmt(s, SQL_REKEY_AUDIT, err)) != NULL) {
+        sqlite3_bind_text(st, 1, u->actor, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, u->actor_role, -1, SQLITE_STATIC);
+        rc = store_run(s, st, "re-key audit", err);
+    } else if (rc == RP_OK) {
+        rc = RP_STORAGE;
+    }
+    if (rc == RP_OK) {
+        before = sqlite3_total_changes64(s->db);
+        rc = store_seed_run(s, err);
+        r.seeded = sqlite3_total_changes64(s->db) - before;
+    }
+    if (rc == RP_OK && u->audit)
+        rc = u->audit(u->audit_ctx, s, &r, err);
+    if (rc == RP_OK)
+        store_catalogue_touch(s); /* entities and rules changed */
+    rc = store_end(s, rc, err);
+    if (rc == RP_OK && out)
+        *out = r;
+    return rc;
 }
 
 int store_areas_each(struct store *s, store_area_fn fn, void *ctx, struct rp_err *err)

@@ -17,6 +17,21 @@ enum store_sql {
     SQL_AREAS_INSERT,
     SQL_AREAS_EACH,
     SQL_AREAS_LOCATE,
+    SQL_LAYERS_GET,
+    SQL_LAYER_PUT,
+    SQL_REMAP_ADD,
+    SQL_ENTITY_REMAP_FILL,
+    SQL_REKEY_REPORT_AREAS,
+    SQL_REKEY_RULE_AREAS,
+    SQL_REKEY_ENTITY_AREAS,
+    SQL_REKEY_ENTITY_NAMES,
+    SQL_REKEY_ENTITY_MARK,
+    SQL_REKEY_ENTITY_CODES,
+    SQL_REKEY_REPORT_ENTITY,
+    SQL_REKEY_KEY_ENTITY,
+    SQL_REKEY_RULE_ENTITY,
+    SQL_REKEY_HISTORY,
+    SQL_REKEY_AUDIT,
     SQL_ENTITY_EXISTS,
     SQL_KEY_INSERT,
     SQL_KEY_BY_HASH,
@@ -67,6 +82,8 @@ struct store {
     int in_tx;
     int catalogue_dirty; /* this transaction changed services, entities or rules */
 };
+/* Runs every seed script inside the caller's transaction. */
+int store_seed_run(struct store *s, struct rp_err *err);
 /* A committed catalogue change (now, or when the open transaction commits). */
 void store_catalogue_touch(struct store *s);
 

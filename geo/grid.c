@@ -28,9 +28,9 @@
  * cand[], or 0xFFFF (unknown). A cell's lists are one segment per level: a word
  * RESOLVED | (area + 1, 0 for none); or a word n | LAST_COVERS? followed by n candidates, each
  * a word (area | covers-centre | unknown | number of runs) and its runs of consecutive ring
- * edges inside the cell (a word each: first vertex << 8 | count). 16-bit cells and 2 MB pages keep the part that
- * random lookups touch small enough for the L3 cache and the TLB (measured: 3-level locate on
- * random points 4.3 M/s with 4 KB pages, 8.0 M/s with huge pages).
+ * edges inside the cell (a word each: first vertex << 8 | count). 16-bit cells and 2 MB pages keep
+ * the part that random lookups touch small enough for the L3 cache and the TLB (measured: 3-level
+ * locate on random points 4.3 M/s with 4 KB pages, 8.0 M/s with huge pages).
  */
 #include "geo/grid.h"
 
@@ -164,8 +164,7 @@ int geo_grid_create(const double bbox[4], struct geo_grid **out, struct rp_err *
     g->coarse = alloc_huge((size_t)g->ncx * g->ncy * sizeof *g->coarse, &bytes);
     if (!g->coarse) {
         free(g);
-        return rp_err_set(err, RP_NO_MEMORY, "grid of %u x %u cells", (unsigned)ncx,
-                          (unsigned)ncy);
+        return rp_err_set(err, RP_NO_MEMORY, "grid of %u x %u cells", (unsigned)ncx, (unsigned)ncy);
     }
     memset(g->coarse, 0, bytes);
     *out = g;
@@ -518,15 +517,9 @@ struct sweep {
     double overflow_x, overflow_y;
 };
 
-static uint32_t area_of(uint64_t key)
-{
-    return (uint32_t)(key & GEO_GRID_AREAS_MAX);
-}
+static uint32_t area_of(uint64_t key) { return (uint32_t)(key & GEO_GRID_AREAS_MAX); }
 
-static int level_of(uint64_t key)
-{
-    return (int)((key >> 20) & 3);
-}
+static int level_of(uint64_t key) { return (int)((key >> 20) & 3); }
 
 static int fc_has(const struct u32v *fc, uint32_t a)
 {
@@ -673,10 +666,7 @@ static int advance(struct sweep *s, int l, double xw, double x, double y)
     return 0;
 }
 
-static uint32_t fc_min(const struct level_state *ls)
-{
-    return ls->fc.n ? ls->fc.v[0] : NONE;
-}
+static uint32_t fc_min(const struct level_state *ls) { return ls->fc.n ? ls->fc.v[0] : NONE; }
 
 /* A candidate with its runs of consecutive edges. */
 static int push_candidate(struct u32v *out, const struct group *c)
@@ -932,8 +922,8 @@ int geo_grid_finish(struct geo_grid *g, geo_grid_covers_fn covers, void *ctx, st
             g->coarse[ci] = HI | (uint32_t)g->nblocks++;
         }
     }
-    g->cells = alloc_huge((g->nblocks ? g->nblocks : 1) * SPLIT2 * sizeof *g->cells,
-                          &g->cells_bytes);
+    g->cells =
+        alloc_huge((g->nblocks ? g->nblocks : 1) * SPLIT2 * sizeof *g->cells, &g->cells_bytes);
     g->base = malloc((g->nblocks ? g->nblocks : 1) * sizeof *g->base);
     s.row = malloc((size_t)g->ncx * SPLIT2 * sizeof *s.row);
     if (!g->cells || !g->base || !s.row) {

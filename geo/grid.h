@@ -27,9 +27,9 @@
 #include "base/err.h"
 #include "base/level.h"
 
-#define GEO_GRID_CELL_DEG   0.01 /* coarse cell, ~1.1 km; edge cells split 16 x 16 (~70 m) */
-#define GEO_GRID_SPLIT      16
-#define GEO_GRID_AREAS_MAX  ((1u << 20) - 1)   /* areas per level */
+#define GEO_GRID_CELL_DEG     0.01 /* coarse cell, ~1.1 km; edge cells split 16 x 16 (~70 m) */
+#define GEO_GRID_SPLIT        16
+#define GEO_GRID_AREAS_MAX    ((1u << 20) - 1)    /* areas per level */
 #define GEO_GRID_COARSE_MAX   (16u * 1024 * 1024) /* cells: a box of about 40 x 40 degrees */
 #define GEO_GRID_VERTICES_MAX (1u << 24)          /* of every ring; the shipped data: 750,000 */
 
@@ -57,8 +57,7 @@ int geo_grid_ring(struct geo_grid *g, enum rp_level level, uint32_t area, const 
                   size_t n, struct rp_err *err);
 
 /* Decides every cell; the grid is read-only afterwards. */
-int geo_grid_finish(struct geo_grid *g, geo_grid_covers_fn covers, void *ctx,
-                    struct rp_err *err);
+int geo_grid_finish(struct geo_grid *g, geo_grid_covers_fn covers, void *ctx, struct rp_err *err);
 
 /* The hot path: area index + 1, 0 for none, or GEO_GRID_UNKNOWN. Among several areas of the
  * level covering the point, the smallest index (code) wins. */

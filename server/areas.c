@@ -1,7 +1,8 @@
 /*
  * server/areas.c - store <-> geo for areas (see areas.h). An import reads the whole file,
  * checks everything, and only then opens one transaction that replaces the level, so a bad
- * file changes nothing and readers never see half a level.
+ * file changes nothing and readers never see half a level. The shipped default goes through
+ * server/area_sync.c, which uses the same reading.
  */
 #include "server/areas.h"
 
@@ -82,34 +83,60 @@ static int is_shapefile(const char *path)
     return n > 4 && strcasecmp(path + n - 4, ".shp") == 0;
 }
 
-static int write_level(struct store *s, struct geo_ctx *gc, struct geo_import *imp,
-                       const char *source, struct rp_err *err)
+int areas_rows_make(struct geo_import *imp, struct geo_ctx *gc, struct areas_rows *out,
+                    struct rp_err *err)
 {
-    struct store_area *rows = calloc(imp->n ? imp->n : 1, sizeof *rows);
-    unsigned char **wkbs = calloc(imp->n ? imp->n : 1, sizeof *wkbs);
-    int rc = RP_OK;
-
-    if (!rows || !wkbs) {
-        rc = rp_err_set(err, RP_NO_MEMORY, "import rows");
-        goto out;
-    }
+    out->n = 0;
+    out->v = calloc(imp->n ? imp->n : 1, sizeof *out->v);
+    out->wkb = calloc(imp->n ? imp->n : 1, sizeof *out->wkb);
+    if (!out->v || !out->wkb)
+        return rp_err_set(err, RP_NO_MEMORY, "import rows");
     for (size_t i = 0; i < imp->n; i++) {
         size_t len = 0;
-        wkbs[i] = geo_import_wkb(imp, gc, i, &len);
-        if (!wkbs[i]) {
-            rc = rp_err_set(err, RP_INTERNAL, "WKB of %s", imp->v[i].code);
-            goto out;
-        }
-        rows[i] = (struct store_area){imp->level, imp->v[i].code, imp->v[i].name,
-                                      imp->v[i].parent, wkbs[i], len};
+        out->wkb[i] = geo_import_wkb(imp, gc, i, &len);
+        if (!out->wkb[i])
+            return rp_err_set(err, RP_INTERNAL, "WKB of %s", imp->v[i].code);
+        out->v[i] = (struct store_area){imp->level, imp->v[i].code, imp->v[i].name,
+                                        imp->v[i].parent, out->wkb[i], len};
+        out->n++;
     }
-    rc = store_areas_replace_level(s, imp->level, source, rows, imp->n, err);
-out:
-    for (size_t i = 0; wkbs && i < imp->n; i++)
-        if (wkbs[i])
-            GEOSFree_r(gc->geos, wkbs[i]);
-    free(wkbs);
-    free(rows);
+    return RP_OK;
+}
+
+void areas_rows_free(struct areas_rows *r, struct geo_ctx *gc)
+{
+    for (size_t i = 0; r->wkb && i < r->n; i++)
+        GEOSFree_r(gc->geos, r->wkb[i]);
+    free(r->wkb);
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+int areas_read(struct geo_ctx *gc, const struct areas_import_opts *o,
+               const struct geo_index *parents, struct geo_import *imp, FILE *report,
+               struct rp_err *err)
+{
+    int rc;
+
+    if (is_shapefile(o->path)) {
+        struct shp_ctx c = {imp, gc, &o->fields, 0};
+        rc = geo_import_read_prj(imp, o->path, err);
+        if (rc == RP_OK)
+            rc = store_shapefile_each(o->path, o->charset, shp_row, &c, err);
+    } else {
+        rc = geo_import_read_geojson(imp, gc, o->path, &o->fields, err);
+    }
+    if (rc == RP_OK)
+        rc = geo_import_normalize(imp, gc, err);
+    if (rc == RP_OK)
+        rc = geo_import_assign_parents(imp, gc, parents, err);
+    for (size_t i = 0; i < imp->nproblems; i++)
+        fprintf(report, "%s: %s\n", o->path, imp->problems[i]);
+    if (rc == RP_OK && imp->errors)
+        rc = rp_err_set(err, RP_INVALID_DATA, "%zu errors in %s; nothing imported", imp->errors,
+                        o->path);
+    if (rc == RP_OK && imp->n == 0)
+        rc = rp_err_set(err, RP_INVALID_DATA, "%s has no features; nothing imported", o->path);
     return rc;
 }
 
@@ -118,34 +145,20 @@ int areas_import(struct store *s, struct geo_ctx *gc, const struct areas_import_
 {
     struct geo_import imp;
     struct geo_index *parents = NULL;
+    struct areas_rows rows = {0};
     struct timespec t0, t1;
-    int rc;
+    int rc = RP_OK;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     geo_import_init(&imp, o->level);
-    if (is_shapefile(o->path)) {
-        struct shp_ctx c = {&imp, gc, &o->fields, 0};
-        rc = geo_import_read_prj(&imp, o->path, err);
-        if (rc == RP_OK)
-            rc = store_shapefile_each(o->path, o->charset, shp_row, &c, err);
-    } else {
-        rc = geo_import_read_geojson(&imp, gc, o->path, &o->fields, err);
-    }
-    if (rc == RP_OK)
-        rc = geo_import_normalize(&imp, gc, err);
-    if (rc == RP_OK && o->level != RP_LEVEL_PROVINCIA)
+    if (o->level != RP_LEVEL_PROVINCIA)
         rc = areas_index_load(s, gc, &parents, err);
     if (rc == RP_OK)
-        rc = geo_import_assign_parents(&imp, gc, parents, err);
-    for (size_t i = 0; i < imp.nproblems; i++)
-        fprintf(report, "%s: %s\n", o->path, imp.problems[i]);
-    if (rc == RP_OK && imp.errors)
-        rc = rp_err_set(err, RP_INVALID_DATA, "%zu errors in %s; nothing imported", imp.errors,
-                        o->path);
-    if (rc == RP_OK && imp.n == 0)
-        rc = rp_err_set(err, RP_INVALID_DATA, "%s has no features; nothing imported", o->path);
+        rc = areas_read(gc, o, parents, &imp, report, err);
     if (rc == RP_OK)
-        rc = write_level(s, gc, &imp, o->path, err);
+        rc = areas_rows_make(&imp, gc, &rows, err);
+    if (rc == RP_OK)
+        rc = store_areas_replace_level(s, imp.level, o->path, rows.v, rows.n, err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == RP_OK)
         fprintf(report,
@@ -154,23 +167,8 @@ int areas_import(struct store *s, struct geo_ctx *gc, const struct areas_import_
                 o->path, imp.n, rp_level_name(o->level), imp.repaired, imp.parents_found,
                 imp.nproblems - imp.errors,
                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    areas_rows_free(&rows, gc);
     geo_index_destroy(parents, gc);
     geo_import_fini(&imp, gc);
-    return rc;
-}
-
-int areas_import_default(struct store *s, struct geo_ctx *gc, const char *dir, FILE *report,
-                         struct rp_err *err)
-{
-    static const char *const files[RP_LEVEL_COUNT] = {"provincias", "distritos",
-                                                      "corregimientos"};
-    int rc = RP_OK;
-
-    for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++) {
-        char path[4096];
-        struct areas_import_opts o = {path, (enum rp_level)l, {"code", "name", "parent"}, NULL};
-        snprintf(path, sizeof path, "%s/%s.geojson.xz", dir, files[l]);
-        rc = areas_import(s, gc, &o, report, err);
-    }
     return rc;
 }

@@ -121,9 +121,10 @@ static int reply_place(struct http_req *req, struct http_res *res, double lon, d
         put_number(&st, ",\"snapped_m\":", NULL, round(p->snapped_m * 10) / 10);
     for (int l = 0; l < RP_LEVEL_COUNT; l++) {
         const struct geo_area *a = p->area[l];
-        http_stream_text(&st, ",");
-        http_stream_text(&st, a ? req->app->area_refs[l][geo_index_pos(req->app->areas, a)].s
-                                : req->app->no_area[l].s);
+        const struct rendered *m =
+            a ? &req->app->area_refs[l][geo_index_pos(req->app->areas, a)] : &req->app->no_area[l];
+        http_stream_bytes(&st, ",", 1);
+        http_stream_bytes(&st, m->s, m->len); /* lengths measured once, at startup */
     }
     http_stream_text(&st, "}");
     return http_reply_stream(res, 200, &st);

@@ -154,7 +154,12 @@ static int stream_put(const char *text, size_t n, void *ctx)
 
 void http_stream_text(struct http_stream *st, const char *text)
 {
-    (void)stream_put(text, strlen(text), st);
+    (void)stream_put(text, strlen(text), st); /* a failure is kept in st->failed */
+}
+
+void http_stream_bytes(struct http_stream *st, const char *text, size_t len)
+{
+    (void)stream_put(text, len, st); /* a failure is kept in st->failed */
 }
 
 void http_stream_json(struct http_stream *st, json_t *value)

@@ -103,6 +103,7 @@ struct http_stream {
     int failed;
 };
 void http_stream_text(struct http_stream *st, const char *text);
+void http_stream_bytes(struct http_stream *st, const char *text, size_t len); /* known length */
 void http_stream_json(struct http_stream *st, json_t *value); /* value is stolen */
 /* The body as the reply (also on failure, which gives RP_NO_MEMORY); st is empty after. */
 int http_reply_stream(struct http_res *res, int status, struct http_stream *st);

@@ -22,6 +22,7 @@
 #include "data/store.h"
 #include "geo/locate.h"
 #include "media/store.h"
+#include "server/area_sync.h"
 #include "server/areas.h"
 #include "server/auth.h"
 #include "server/cases.h"
@@ -179,22 +180,22 @@ static int cmd_init(int argc, char **argv)
     int applied, got, rc;
 
     rc = parse("init", argc, argv, flags, NULL, 0, &got, "[--db FILE] [--areas DIR]",
-               "Creates or migrates the database and, when it has no areas yet, imports the\n"
-               "default Panama areas shipped in data/areas/panama.");
+               "Creates or migrates the database and brings its areas to the default Panama\n"
+               "areas shipped in data/areas/panama: imported into a new database; an older\n"
+               "version replaced, with everything keyed by a changed area code re-keyed and\n"
+               "what changed printed and audited. Levels an operator imported with\n"
+               "import-areas are left alone.");
     if (rc)
         return rc < 0 ? 0 : rc;
     rc = store_open(db, &s, &err);
     if (rc == RP_OK)
         rc = store_migrate(s, &applied, &err);
     if (rc == RP_OK)
-        rc = store_areas_count(s, counts, &err);
-    if (rc == RP_OK && counts[0] + counts[1] + counts[2] == 0) {
         rc = geo_ctx_init(&gc, &err);
-        if (rc == RP_OK)
-            rc = areas_import_default(s, &gc, areas, stdout, &err);
-        if (rc == RP_OK)
-            rc = store_areas_count(s, counts, &err);
-    }
+    if (rc == RP_OK)
+        rc = area_sync_default(s, &gc, areas, stdout, NULL, &err);
+    if (rc == RP_OK)
+        rc = store_areas_count(s, counts, &err);
     if (rc == RP_OK)
         rc = store_seed(s, &err);
     if (rc == RP_OK)

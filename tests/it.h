@@ -204,8 +204,9 @@ IT_FN int it_log_contains(const struct it_server *s, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
-/* Sends sig and returns the exit code (or -1 when it died of a signal). */
-IT_FN int it_stop(struct it_server *s, int sig)
+/* Sends sig and returns the exit code (or -1 when it died of a signal); the server's
+ * directory (database, log) stays for the caller. */
+IT_FN int it_stop_keep(struct it_server *s, int sig)
 {
     int status = 0;
     char cmd[512];
@@ -228,10 +229,19 @@ IT_FN int it_stop(struct it_server *s, int sig)
             fprintf(stderr, "(could not show it)\n");
         status = 0xff00; /* as if it exited 255 */
     }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* it_stop_keep, then the server's directory removed. */
+IT_FN int it_stop(struct it_server *s, int sig)
+{
+    int rc = it_stop_keep(s, sig);
+    char cmd[512];
+
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", s->dir);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 /* The start of a test program that shares one server: argv[1] is the Panama database; curl

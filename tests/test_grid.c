@@ -49,10 +49,7 @@ static struct geo_index *build(const struct shape *v, size_t n, struct rp_err *e
     return ix;
 }
 
-static const char *code_of(const struct geo_area *a)
-{
-    return a ? a->code : "-";
-}
+static const char *code_of(const struct geo_area *a) { return a ? a->code : "-"; }
 
 static int disagree;
 
@@ -108,18 +105,23 @@ static void test_overlapping_areas_give_the_smallest_code(void)
 {
     static const struct shape v[] = {
         {RP_LEVEL_PROVINCIA, "01", NULL, "POLYGON((0 0,1 0,1 1,0 1,0 0))"},
-        {RP_LEVEL_PROVINCIA, "02", NULL, "POLYGON((0.503 0.001,1.5 0.001,1.5 1.2,0.503 1.2,0.503 0.001))"},
+        {RP_LEVEL_PROVINCIA, "02", NULL,
+         "POLYGON((0.503 0.001,1.5 0.001,1.5 1.2,0.503 1.2,0.503 0.001))"},
         /* inside 01 and smaller than it: a cell can be covered whole by 01 and hit by 03 */
-        {RP_LEVEL_PROVINCIA, "03", NULL, "POLYGON((0.2013 0.2013,0.3 0.2013,0.3 0.31,0.2013 0.2013))"},
+        {RP_LEVEL_PROVINCIA, "03", NULL,
+         "POLYGON((0.2013 0.2013,0.3 0.2013,0.3 0.31,0.2013 0.2013))"},
         /* a hole, and an island in the hole */
         {RP_LEVEL_PROVINCIA, "04", NULL,
          "MULTIPOLYGON(((2 0,3 0,3 1,2 1,2 0),(2.2 0.2,2.8 0.2,2.8 0.8,2.2 0.8,2.2 0.2)),"
          "((2.4 0.4,2.6 0.4,2.6 0.6,2.4 0.6,2.4 0.4)))"},
         /* areas far below a fine cell (~70 m): many in one cell */
-        {RP_LEVEL_PROVINCIA, "05", NULL, "POLYGON((0.70001 0.70001,0.70003 0.70001,0.70002 0.70004,0.70001 0.70001))"},
-        {RP_LEVEL_PROVINCIA, "06", NULL, "POLYGON((0.70002 0.70001,0.70005 0.70002,0.70002 0.70003,0.70002 0.70001))"},
+        {RP_LEVEL_PROVINCIA, "05", NULL,
+         "POLYGON((0.70001 0.70001,0.70003 0.70001,0.70002 0.70004,0.70001 0.70001))"},
+        {RP_LEVEL_PROVINCIA, "06", NULL,
+         "POLYGON((0.70002 0.70001,0.70005 0.70002,0.70002 0.70003,0.70002 0.70001))"},
         /* a thin sliver overlapping 01 along its edge */
-        {RP_LEVEL_PROVINCIA, "07", NULL, "POLYGON((0.999999 0.3,1.000001 0.3,1.000001 0.6,0.999999 0.6,0.999999 0.3))"},
+        {RP_LEVEL_PROVINCIA, "07", NULL,
+         "POLYGON((0.999999 0.3,1.000001 0.3,1.000001 0.6,0.999999 0.6,0.999999 0.3))"},
         /* the same square as 01: wholly covered by it, so never the answer */
         {RP_LEVEL_PROVINCIA, "08", NULL, "POLYGON((0 0,1 0,1 1,0 1,0 0))"},
     };
@@ -152,10 +154,14 @@ static void test_nested_levels_with_shared_borders(void)
         {RP_LEVEL_DISTRITO, "0102", "01", "POLYGON((0.4 0.03,0.8 0,0.8 0.5,0.4 0.5,0.4 0.03))"},
         {RP_LEVEL_DISTRITO, "0201", "02", "POLYGON((0.8 0,1.2 0.2,1.2 0.5,0.8 0.5,0.8 0))"},
         {RP_LEVEL_CORREGIMIENTO, "010101", "0101", "POLYGON((0 0,0.4 0.03,0.4 0.25,0 0.25,0 0))"},
-        {RP_LEVEL_CORREGIMIENTO, "010102", "0101", "POLYGON((0 0.25,0.4 0.25,0.4 0.5,0 0.5,0 0.25))"},
-        {RP_LEVEL_CORREGIMIENTO, "010201", "0102", "POLYGON((0.4 0.03,0.8 0,0.8 0.5,0.4 0.5,0.4 0.03))"},
-        {RP_LEVEL_CORREGIMIENTO, "020101", "0201", "POLYGON((0.8 0,1.2 0.2,1.0 0.3,0.8 0.5,0.8 0))"},
-        {RP_LEVEL_CORREGIMIENTO, "020102", "0201", "POLYGON((1.0 0.3,1.2 0.2,1.2 0.5,0.8 0.5,1.0 0.3))"},
+        {RP_LEVEL_CORREGIMIENTO, "010102", "0101",
+         "POLYGON((0 0.25,0.4 0.25,0.4 0.5,0 0.5,0 0.25))"},
+        {RP_LEVEL_CORREGIMIENTO, "010201", "0102",
+         "POLYGON((0.4 0.03,0.8 0,0.8 0.5,0.4 0.5,0.4 0.03))"},
+        {RP_LEVEL_CORREGIMIENTO, "020101", "0201",
+         "POLYGON((0.8 0,1.2 0.2,1.0 0.3,0.8 0.5,0.8 0))"},
+        {RP_LEVEL_CORREGIMIENTO, "020102", "0201",
+         "POLYGON((1.0 0.3,1.2 0.2,1.2 0.5,0.8 0.5,1.0 0.3))"},
     };
     static const double box[4] = {-0.05, -0.05, 1.25, 0.55};
     struct rp_err err = {0};
