@@ -210,6 +210,33 @@ static void test_point_200m_off_the_coast_snaps_and_says_how_far(void)
     CHECK_INT_EQ(geo_locate(ix, &gc, lon, coast - 200 * deg_per_m, 0, &p, &err), RP_OUTSIDE_AREA);
 }
 
+/* Where corregimientos are the generalised STRI layer, a pin on a beach or a pier beyond the
+ * coastline (the data README: a pier or an islet can fall just outside the generalised coast)
+ * still gets all three levels: walk east from Pedasí (Los Santos) to the Pacific, then 300 m
+ * out, where nothing covers the pin (snap 0 refuses it) but the default snap distance does. */
+static void test_a_pier_off_a_generalised_coast_gets_its_corregimiento(void)
+{
+    const double lat = 7.5290, deg_per_m = 1.0 / (111320.0 * cos(lat * M_PI / 180)); /* lon */
+    double lon = -80.0260, coast = 0;
+    struct geo_place p;
+    struct rp_err err = {0};
+
+    for (int i = 0; i < 2000; i++, lon += 5 * deg_per_m)
+        if (!geo_index_lookup(ix, &gc, RP_LEVEL_PROVINCIA, lon, lat)) {
+            coast = lon;
+            break;
+        }
+    CHECK(coast != 0);
+    CHECK_INT_EQ(geo_locate(ix, &gc, coast + 300 * deg_per_m, lat, 0, &p, &err), RP_OUTSIDE_AREA);
+    rp_err_clear(&err);
+    CHECK_OK(geo_locate(ix, &gc, coast + 300 * deg_per_m, lat, GEO_SNAP_DEFAULT_M, &p, &err),
+             &err);
+    CHECK(p.snapped_m > 0 && p.snapped_m <= 301);
+    CHECK_STR_EQ(code_of(p.area[RP_LEVEL_PROVINCIA]), "07");
+    CHECK_STR_EQ(code_of(p.area[RP_LEVEL_DISTRITO]), "0705"); /* Pedasí */
+    CHECK(strncmp(code_of(p.area[RP_LEVEL_CORREGIMIENTO]), "0705", 4) == 0);
+}
+
 static void test_grid_agrees_with_the_strtree_reference_everywhere(void)
 {
     int disagree = 0, inside = 0;
@@ -315,6 +342,7 @@ int main(int argc, char **argv)
     RUN(test_foreign_points_are_outside_the_service_area);
     RUN(test_invalid_coordinates_are_refused);
     RUN(test_point_200m_off_the_coast_snaps_and_says_how_far);
+    RUN(test_a_pier_off_a_generalised_coast_gets_its_corregimiento);
     RUN(test_grid_agrees_with_the_strtree_reference_everywhere);
     RUN(test_points_on_and_beside_borders_agree_with_geos);
     RUN(test_grid_agrees_with_spatialite_st_covers);
