@@ -45,6 +45,11 @@
     " AND (?7 = 0 OR (r.status IN " OPEN_STATUSES " AND r.due_at < " NOW_UTC "))" \
     " AND (?8 = 0 OR r.id < ?8) AND (?9 IS NULL OR instr(?9, ',' || r.case_no || ',') > 0)"
 
+#define POINT_COLUMNS \
+    "r.id, r.case_no, r.service_code, r.status, r.lat, r.lon, r.entity_code," \
+    " coalesce(r.corregimiento_code, ''), coalesce(r.distrito_code, ''), coalesce(r.provincia_code, '')," \
+    " r.created_at, r.due_at, r.confirmations"
+
 /* clang-format off */
 static const char *const sql_text[SQL__COUNT] = {
     [SQL_PING]               = "SELECT 1",
@@ -215,6 +220,17 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_PHOTOS_EACH]        = "SELECT sha256, width, height, thumb_width, thumb_height, kind,"
                                " added_by FROM photos WHERE report_id = ?1 ORDER BY id",
     [SQL_PHOTO_KNOWN]        = "SELECT 1 FROM photos WHERE sha256 = ?1 LIMIT 1",
+    [SQL_POINTS_OPEN]        = "SELECT " POINT_COLUMNS " FROM reports r WHERE r.status IN "
+                               OPEN_STATUSES " ORDER BY r.id",
+    [SQL_POINT_GET]          = "SELECT " POINT_COLUMNS " FROM reports r WHERE r.id = ?1",
+    [SQL_POINTS_QUERY]       = "SELECT " POINT_COLUMNS " FROM reports r WHERE" REPORT_FILTERS
+                               " ORDER BY r.id DESC LIMIT ?10",
+    [SQL_POINTS_QUERY_BBOX]  = "SELECT " POINT_COLUMNS " FROM reports r WHERE r.id IN"
+                               " (SELECT pkid FROM idx_reports_geom WHERE xmax >= ?11"
+                               " AND xmin <= ?13 AND ymax >= ?12 AND ymin <= ?14)"
+                               " AND +r.lon BETWEEN ?11 AND ?13 AND +r.lat BETWEEN ?12 AND ?14 AND"
+                               REPORT_FILTERS
+                               " ORDER BY r.id DESC LIMIT ?10",
     [SQL_CONFIRM_COUNT]      = "UPDATE reports SET confirmations = confirmations + 1,"
                                " updated_at = " NOW_UTC " WHERE id = ?1",
 };

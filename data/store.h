@@ -379,6 +379,28 @@ int store_history_each(struct store *s, int64_t report_id, store_history_fn fn, 
 int store_report_confirm(struct store *s, int64_t report_id, const char *device_id, int *added,
                          struct rp_err *err);
 
+/* ---- case points for maps and hotspots (store_points.c) ---- */
+
+/* The few columns a map needs of a case. Strings are valid only during the callback. */
+struct store_point {
+    int64_t id;
+    const char *case_no, *service_code, *status, *entity_code;
+    const char *area[3]; /* corregimiento, distrito, provincia; "" = not covered */
+    double lat, lon;
+    const char *created_at, *due_at;
+    int confirmations;
+};
+typedef int (*store_point_fn)(void *ctx, const struct store_point *p, struct rp_err *err);
+/* Every open case, by id (for the in-memory map at startup). */
+int store_points_open(struct store *s, store_point_fn fn, void *ctx, struct rp_err *err);
+/* One case by id; *found 0 when none. */
+int store_point_get(struct store *s, int64_t id, store_point_fn fn, void *ctx, int *found,
+                    struct rp_err *err);
+/* The cases a store_report_query selects (its filters, bbox through the R*Tree, limit), newest
+ * first, with the map's columns only. */
+int store_points_query(struct store *s, const struct store_report_query *q, store_point_fn fn,
+                       void *ctx, struct rp_err *err);
+
 /* ---- photos (store_reports.c) ---- */
 
 /* Inside the caller's transaction; a photo already on the case is not added twice. */

@@ -74,6 +74,22 @@ void geo_ctx_fini(struct geo_ctx *gc)
     memset(gc, 0, sizeof *gc);
 }
 
+int geo_ctx_utm(struct geo_ctx *gc, double *xy, size_t n, struct rp_err *err)
+{
+    size_t done;
+
+    if (n == 0)
+        return RP_OK;
+    done = proj_trans_generic(gc->to_utm, PJ_FWD, xy, 2 * sizeof *xy, n, xy + 1, 2 * sizeof *xy,
+                              n, NULL, 0, 0, NULL, 0, 0);
+    if (done != n)
+        return rp_err_set(err, RP_INTERNAL, "UTM transform of %zu points", n);
+    for (size_t i = 0; i < 2 * n; i++)
+        if (!isfinite(xy[i]))
+            return rp_err_set(err, RP_INVALID_COORDINATES, "a point cannot be projected");
+    return RP_OK;
+}
+
 int geo_ctx_metres(struct geo_ctx *gc, double lon1, double lat1, double lon2, double lat2,
                    double *m, struct rp_err *err)
 {

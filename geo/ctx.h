@@ -8,6 +8,7 @@
 
 #include <geos_c.h>
 #include <proj.h>
+#include <stddef.h>
 
 #include "base/err.h"
 
@@ -26,6 +27,9 @@ void geo_ctx_fini(struct geo_ctx *gc); /* safe on a zeroed or half-initialised c
 /* Distance in metres between two lon/lat points, through UTM 17N. */
 int geo_ctx_metres(struct geo_ctx *gc, double lon1, double lat1, double lon2, double lat2,
                    double *m, struct rp_err *err);
+
+/* n lon/lat pairs in xy to UTM 17N metres, in place (one PROJ call for all). */
+int geo_ctx_utm(struct geo_ctx *gc, double *xy, size_t n, struct rp_err *err);
 
 /* A transform from src_crs (anything PROJ reads: "EPSG:n", a URN, WKT from a .prj) to
  * EPSG:4326 in lon/lat order, on this ctx's PROJ context. Caller frees with proj_destroy. */

@@ -385,6 +385,32 @@ const struct geo_area *geo_index_lookup(const struct geo_index *ix, struct geo_c
     return strtree_lookup(ix, gc, level, lon, lat);
 }
 
+struct query {
+    geo_index_area_fn fn;
+    void *ctx;
+};
+
+static void query_cb(void *item, void *userdata)
+{
+    struct query *q = userdata;
+    q->fn(q->ctx, item);
+}
+
+void geo_index_query(const struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
+                     const double bbox[4], geo_index_area_fn fn, void *ctx)
+{
+    struct query q = {fn, ctx};
+    GEOSGeometry *box;
+
+    if ((unsigned)level >= RP_LEVEL_COUNT || !ix->lv[level].tree)
+        return;
+    box = GEOSGeom_createRectangle_r(gc->geos, bbox[0], bbox[1], bbox[2], bbox[3]);
+    if (!box)
+        return;
+    GEOSSTRtree_query_r(gc->geos, (GEOSSTRtree *)ix->lv[level].tree, box, query_cb, &q);
+    GEOSGeom_destroy_r(gc->geos, box);
+}
+
 struct nearest {
     struct geo_ctx *gc;
     const GEOSGeometry *pt;

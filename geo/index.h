@@ -63,6 +63,12 @@ const struct geo_area *geo_index_lookup(const struct geo_index *ix, struct geo_c
 const struct geo_area *geo_index_lookup_strtree(const struct geo_index *ix, struct geo_ctx *gc,
                                                 enum rp_level level, double lon, double lat);
 
+/* Calls fn for each area of `level` whose bounding box meets bbox (min lon, min lat, max lon,
+ * max lat), through the level's STRtree (read-only: any thread). */
+typedef void (*geo_index_area_fn)(void *ctx, const struct geo_area *a);
+void geo_index_query(const struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,
+                     const double bbox[4], geo_index_area_fn fn, void *ctx);
+
 /* The nearest area of `level` within max_m metres of (lon, lat), and the distance; *out is
  * NULL when none is that close. */
 int geo_index_nearest(const struct geo_index *ix, struct geo_ctx *gc, enum rp_level level,

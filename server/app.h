@@ -38,11 +38,13 @@ struct config {
     unsigned ip_read_rate, ip_write_rate;     /* requests/s; 0: unlimited */
     unsigned key_read_rate, key_write_rate;
     const char *cors_origins;                 /* "https://a,https://b", "*", or NULL: no CORS */
+    unsigned tile_cache_mb;                   /* rendered tiles kept in memory */
 };
 
 struct worker;
 struct rl_table;
 struct cases_cache;
+struct tiles;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -57,6 +59,7 @@ struct app {
     struct rl_table *limits;       /* rate-limit buckets; thread-safe */
     struct store_writer *writer;   /* group commit of new reports; thread-safe */
     struct cases_cache *catalogue; /* services and routing decisions read; thread-safe */
+    struct tiles *tiles;           /* the case map, the tile cache; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

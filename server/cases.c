@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "media/store.h"
+#include "server/tiles.h"
 
 /* ---- the catalogue cache ----
  *
@@ -486,6 +487,13 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
         copy_str(out->token, sizeof out->token, job.token);
     if (!job.replayed) {
         out->report = r; /* as stored: the insert filled in id, number and status */
+        if (app->tiles)
+            tiles_case_changed(app->tiles,
+                               &(struct store_point){r.id, r.case_no, r.service_code, r.status,
+                                                     r.entity_code,
+                                                     {r.area[0], r.area[1], r.area[2]},
+                                                     r.lat, r.lon, r.created_at, r.due_at,
+                                                     r.confirmations});
         return RP_OK;
     }
     /* a replay: the first request's case and routing, read back */
@@ -589,9 +597,16 @@ static int audit_case(struct worker *w, const struct principal *who, const char 
     return rc;
 }
 
-int cases_set_status(struct worker *w, const struct principal *who, const char *case_no,
-                     const char *status, const char *note, const char *duplicate_of,
-                     struct rp_err *err)
+/* A committed change of case id reaches the map and its tiles. */
+static void committed(struct app *app, struct worker *w, int64_t id)
+{
+    if (app && app->tiles)
+        tiles_case_reload(app->tiles, w->store, id);
+}
+
+int cases_set_status(struct app *app, struct worker *w, const struct principal *who,
+                     const char *case_no, const char *status, const char *note,
+                     const char *duplicate_of, struct rp_err *err)
 {
     static _Thread_local struct store_report r, dup;
     char actor[STORE_NAME_MAX + 8];
@@ -634,11 +649,15 @@ int cases_set_status(struct worker *w, const struct principal *who, const char *
                                err);
     if (rc == RP_OK)
         rc = audit_case(w, who, "report.status", &r, "status", status, err);
-    return store_end(w->store, rc, err);
+    rc = store_end(w->store, rc, err);
+    if (rc == RP_OK)
+        committed(app, w, r.id);
+    return rc;
 }
 
-int cases_transfer(struct worker *w, const struct principal *who, const char *case_no,
-                   const char *entity, const char *reason, struct rp_err *err)
+int cases_transfer(struct app *app, struct worker *w, const struct principal *who,
+                   const char *case_no, const char *entity, const char *reason,
+                   struct rp_err *err)
 {
     static _Thread_local struct store_report r;
     struct store_entity e;
@@ -668,11 +687,14 @@ int cases_transfer(struct worker *w, const struct principal *who, const char *ca
                                err);
     if (rc == RP_OK)
         rc = audit_case(w, who, "report.transfer", &r, "entity", entity, err);
-    return store_end(w->store, rc, err);
+    rc = store_end(w->store, rc, err);
+    if (rc == RP_OK)
+        committed(app, w, r.id);
+    return rc;
 }
 
-int cases_confirm(struct worker *w, const char *case_no, const char *device_id, int *added,
-                  struct rp_err *err)
+int cases_confirm(struct app *app, struct worker *w, const char *case_no, const char *device_id,
+                  int *added, struct rp_err *err)
 {
     static _Thread_local struct store_report r;
     int found = 0, rc;
@@ -693,7 +715,10 @@ int cases_confirm(struct worker *w, const char *case_no, const char *device_id, 
                                &(struct store_history){0, NULL, "confirmed", "citizen",
                                                        "anonymous", NULL, NULL, NULL, NULL},
                                err);
-    return store_end(w->store, rc, err);
+    rc = store_end(w->store, rc, err);
+    if (rc == RP_OK && *added)
+        committed(app, w, r.id);
+    return rc;
 }
 
 int cases_photo_access(struct worker *w, const struct principal *who, const char *case_no,

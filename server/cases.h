@@ -90,14 +90,17 @@ int cases_transition_ok(const char *from, const char *to);
 int cases_is_open(const char *status);
 /* Staff of the case's entity and admins only (403 otherwise). duplicate_of is a case number
  * (for status "duplicate"). Writes history and audit in one transaction. */
-int cases_set_status(struct worker *w, const struct principal *who, const char *case_no,
-                     const char *status, const char *note, const char *duplicate_of,
-                     struct rp_err *err);
-int cases_transfer(struct worker *w, const struct principal *who, const char *case_no,
-                   const char *entity, const char *reason, struct rp_err *err);
+int cases_set_status(struct app *app, struct worker *w, const struct principal *who,
+                     const char *case_no, const char *status, const char *note,
+                     const char *duplicate_of, struct rp_err *err);
+int cases_transfer(struct app *app, struct worker *w, const struct principal *who,
+                   const char *case_no, const char *entity, const char *reason,
+                   struct rp_err *err);
 /* "Me too" on an open case. *added = 0 when this device already confirmed. */
-int cases_confirm(struct worker *w, const char *case_no, const char *device_id, int *added,
-                  struct rp_err *err);
+int cases_confirm(struct app *app, struct worker *w, const char *case_no, const char *device_id,
+                  int *added, struct rp_err *err);
+/* Every committed change (creation included) also reaches app->tiles: the case map and the
+ * tiles that show the case (server/tiles.h). */
 
 /* A reporter token: random, shown once; its SHA-256 identifies the case. */
 int cases_token_hash(const char *token, unsigned char hash[STORE_HASH_LEN]);

@@ -567,7 +567,7 @@ int h_report_status(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         rc = http_json_str(body, "duplicate_of", STORE_CASE_MAX - 1, 0, &dup, &res->err);
     if (rc == RP_OK)
-        rc = cases_set_status(req->w, &req->who, http_param(req, "id"), status, note, dup,
+        rc = cases_set_status(req->app, req->w, &req->who, http_param(req, "id"), status, note, dup,
                               &res->err);
     json_decref(body);
     return rc == RP_OK ? h_report_get(req, res) : rc;
@@ -586,7 +586,7 @@ int h_report_transfer(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         rc = http_json_str(body, "reason", 1000, 1, &reason, &res->err);
     if (rc == RP_OK)
-        rc = cases_transfer(req->w, &req->who, http_param(req, "id"), entity, reason, &res->err);
+        rc = cases_transfer(req->app, req->w, &req->who, http_param(req, "id"), entity, reason, &res->err);
     json_decref(body);
     return rc == RP_OK ? h_report_get(req, res) : rc;
 }
@@ -604,7 +604,7 @@ int h_report_confirm(struct http_req *req, struct http_res *res)
             rc = http_json_str(body, "device_id", STORE_NAME_MAX - 1, 0, &device, &res->err);
     }
     if (rc == RP_OK)
-        rc = cases_confirm(req->w, http_param(req, "id"), device, &added, &res->err);
+        rc = cases_confirm(req->app, req->w, http_param(req, "id"), device, &added, &res->err);
     json_decref(body);
     if (rc != RP_OK)
         return rc;

@@ -88,6 +88,12 @@ static void body_drop(struct http_res *res)
     res->fd = 0;
     res->fixed = NULL;
     res->fixed_len = 0;
+    if (res->shared_release)
+        res->shared_release(res->shared_ctx);
+    res->shared = NULL;
+    res->shared_len = 0;
+    res->shared_release = NULL;
+    res->shared_ctx = NULL;
 }
 
 int http_reply_json_new(struct http_res *res, int status, json_t *json)
@@ -114,6 +120,18 @@ int http_reply_fixed(struct http_res *res, int status, const char *body, size_t 
     body_drop(res);
     res->fixed = body;
     res->fixed_len = len;
+    res->status = status;
+    return RP_OK;
+}
+
+int http_reply_shared(struct http_res *res, int status, const void *body, size_t len,
+                      void (*release)(void *ctx), void *ctx)
+{
+    body_drop(res);
+    res->shared = body;
+    res->shared_len = len;
+    res->shared_release = release;
+    res->shared_ctx = ctx;
     res->status = status;
     return RP_OK;
 }
@@ -257,7 +275,12 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
             res->fd = 0;
     } else if (body)
         r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    else if (res->fixed)
+    else if (res->shared) {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(
+            len = res->shared_len, (void *)res->shared, res->shared_release, res->shared_ctx);
+        if (r) /* the response releases it now */
+            res->shared_release = NULL, res->shared = NULL;
+    } else if (res->fixed)
         r = MHD_create_response_from_buffer(len = res->fixed_len, (void *)res->fixed,
                                             MHD_RESPMEM_PERSISTENT);
     else

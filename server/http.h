@@ -67,6 +67,11 @@ struct http_res {
     const char *fixed;         /* or a body that outlives the request (built at startup) */
     size_t fixed_len;
     int fd;                    /* or an open file (fd_len bytes), closed by the reply; 0: none */
+    const void *shared;        /* or a body someone else owns: shared_release(shared_ctx) is
+                                  called once the reply is done with it */
+    size_t shared_len;
+    void (*shared_release)(void *ctx);
+    void *shared_ctx;
     size_t fd_len;
     const char *content_type;  /* default application/json */
     const char *hnames[HTTP_HEADERS_MAX];
@@ -90,6 +95,10 @@ int http_reply_json_new(struct http_res *res, int status, json_t *json);
 int http_reply_raw(struct http_res *res, int status, char *body, size_t len);
 /* A body built once (e.g. at startup) and never freed by the reply. */
 int http_reply_fixed(struct http_res *res, int status, const char *body, size_t len);
+/* A body owned elsewhere (a cached tile); release(ctx) runs when the reply no longer needs it,
+ * also when it is never sent. */
+int http_reply_shared(struct http_res *res, int status, const void *body, size_t len,
+                      void (*release)(void *ctx), void *ctx);
 int http_header_add(struct http_res *res, const char *name, const char *value);
 /* A file as the body: fd is owned by the reply from here on. */
 int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type);

@@ -29,6 +29,7 @@
 #include "server/http.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
+#include "server/tiles.h"
 #include "server/worker.h"
 
 #ifndef REPORTA_DATA_DIR
@@ -414,6 +415,29 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     return RP_OK;
 }
 
+/* The tile layers: the case map of every open case, and the tile cache. */
+static int serve_maps(struct app *app, struct rp_err *err)
+{
+    struct store *s = NULL;
+    struct timespec t0;
+    size_t cases = 0, bytes = 0;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = tiles_create(app, (size_t)app->cfg.tile_cache_mb << 20, &app->tiles, err);
+    if (rc == RP_OK)
+        rc = store_open(app->cfg.db, &s, err);
+    if (rc == RP_OK)
+        rc = tiles_load(app->tiles, s, err);
+    store_close(s);
+    if (rc != RP_OK)
+        return rc;
+    casemap_stats(tiles_casemap(app->tiles), &cases, &bytes);
+    rp_info("maps: %zu open cases in the case map (%.1f MB) in %.2f s; tile cache %u MB", cases,
+            (double)bytes / 1e6, seconds_since(&t0), app->cfg.tile_cache_mb);
+    return RP_OK;
+}
+
 /* Every connection is a descriptor: lift the soft limit toward the hard one, so --max-conns
  * is not cut short by a default of 1024. */
 static void raise_fd_limit(unsigned conns)
@@ -462,6 +486,10 @@ static int cmd_serve(int argc, char **argv)
          "other requests/s per API key (0: no limit)"},
         {"cors-origins", "REPORTA_CORS_ORIGINS", F_STR, &app.cfg.cors_origins, 0, 0,
          "browser origins allowed to call the API, comma-separated, or *"},
+        {"tile-cache-mb", "REPORTA_TILE_CACHE_MB", F_UINT, &app.cfg.tile_cache_mb, 0, 1 << 20,
+         "memory for rendered tiles, MB (0: none kept)"},
+        {"areas", "REPORTA_AREAS", F_STR, &app.cfg.areas_dir, 0, 0,
+         "default areas directory (its NOTICE credits the area tiles)"},
         {0},
     };
     struct http_server *srv = NULL;
@@ -475,7 +503,7 @@ static int cmd_serve(int argc, char **argv)
     app.cfg = (struct config){"reporta.db",
                               "media",
                               "127.0.0.1",
-                              NULL,
+                              DEFAULT_AREAS_DIR,
                               8311,
                               ncpu > 0 ? (unsigned)ncpu : 1,
                               ncpu > 2 ? (unsigned)ncpu * 8 : 16,
@@ -488,7 +516,8 @@ static int cmd_serve(int argc, char **argv)
                               APP_IP_WRITE_RATE,
                               APP_KEY_READ_RATE,
                               APP_KEY_WRITE_RATE,
-                              NULL};
+                              NULL,
+                              TILES_CACHE_MB_DEFAULT};
     rc = parse("serve", argc, argv, flags, NULL, 0, &got,
                "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
                "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"
@@ -515,12 +544,15 @@ static int cmd_serve(int argc, char **argv)
     if (rc == RP_OK && (h_health_prepare(&app) != RP_OK || h_areas_prepare(&app) != RP_OK))
         rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
     if (rc == RP_OK)
+        rc = serve_maps(&app, &err);
+    if (rc == RP_OK)
         rc = store_writer_start(app.cfg.db, &app.writer, &err);
     if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
         free(app.health_ok);
         h_areas_release(&app);
+        tiles_destroy(app.tiles);
         store_writer_stop(app.writer);
         cases_cache_destroy(app.catalogue);
         rl_destroy(app.limits);
@@ -546,6 +578,7 @@ static int cmd_serve(int argc, char **argv)
     }
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
     worker_destroy_all(&app);
+    tiles_destroy(app.tiles);
     free(app.health_ok);
     h_areas_release(&app);
     cases_cache_destroy(app.catalogue);
