@@ -28,9 +28,9 @@ static const struct {
     const char *name;
     double lat, lon, sigma_km, weight;
 } blobs[] = {
-    {"Panamá", 9.000, -79.510, 6.0, 0.36},    {"San Miguelito", 9.050, -79.480, 3.0, 0.14},
-    {"Arraiján", 8.950, -79.660, 4.0, 0.09},  {"La Chorrera", 8.880, -79.780, 4.0, 0.09},
-    {"Colón", 9.350, -79.890, 3.0, 0.08},     {"David", 8.430, -82.430, 3.0, 0.08},
+    {"Panamá", 9.000, -79.510, 6.0, 0.36},   {"San Miguelito", 9.050, -79.480, 3.0, 0.14},
+    {"Arraiján", 8.950, -79.660, 4.0, 0.09}, {"La Chorrera", 8.880, -79.780, 4.0, 0.09},
+    {"Colón", 9.350, -79.890, 3.0, 0.08},    {"David", 8.430, -82.430, 3.0, 0.08},
     {"Santiago", 8.100, -80.975, 3.0, 0.06},
 };
 #define SCATTER 0.10
@@ -40,26 +40,23 @@ static const struct {
     double weight;
     int sla_hours;
 } services[] = {
-    {"fuga_agua", 0.24, 72},     {"sin_agua", 0.08, 48},    {"alcantarillado", 0.07, 72},
-    {"basura", 0.20, 48},        {"hueco", 0.14, 720},      {"alumbrado", 0.10, 168},
-    {"semaforo", 0.03, 24},      {"vehiculo_obstruccion", 0.03, 4}, {"arbol_caido", 0.04, 72},
-    {"criadero_mosquitos", 0.03, 168}, {"ruido", 0.03, 168},  {"contaminacion", 0.01, 720},
+    {"fuga_agua", 0.24, 72},      {"sin_agua", 0.08, 48},
+    {"alcantarillado", 0.07, 72}, {"basura", 0.20, 48},
+    {"hueco", 0.14, 720},         {"alumbrado", 0.10, 168},
+    {"semaforo", 0.03, 24},       {"vehiculo_obstruccion", 0.03, 4},
+    {"arbol_caido", 0.04, 72},    {"criadero_mosquitos", 0.03, 168},
+    {"ruido", 0.03, 168},         {"contaminacion", 0.01, 720},
 };
 
-static double unif(void)
-{
-    return (rand() + 0.5) / ((double)RAND_MAX + 1.0);
-}
+static double unif(void) { return (rand() + 0.5) / ((double)RAND_MAX + 1.0); }
 
-static double gauss(void)
-{
-    return sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
-}
+static double gauss(void) { return sqrt(-2 * log(unif())) * cos(2 * M_PI * unif()); }
 
 /* The entity the seed rules would pick (data/seed/0002_catalogue.sql). */
 static void entity_of(const char *service, const struct geo_place *p, char out[STORE_CODE_MAX])
 {
-    const char *prov = p->area[0] ? p->area[0]->code : "", *dist = p->area[1] ? p->area[1]->code : "";
+    const char *prov = p->area[0] ? p->area[0]->code : "",
+               *dist = p->area[1] ? p->area[1]->code : "";
 
     if (!strcmp(service, "fuga_agua") || !strcmp(service, "sin_agua") ||
         !strcmp(service, "alcantarillado"))
@@ -166,7 +163,8 @@ static int gen(const char *db, long long n, unsigned seed)
             snprintf(r.service_code, sizeof r.service_code, "%s", services[k].code);
             entity_of(r.service_code, &p, r.entity_code);
             for (int l = 0; l < RP_LEVEL_COUNT; l++) /* store_report: corregimiento first */
-                snprintf(r.area[l], sizeof r.area[l], "%s", p.area[2 - l] ? p.area[2 - l]->code : "");
+                snprintf(r.area[l], sizeof r.area[l], "%s",
+                         p.area[2 - l] ? p.area[2 - l]->code : "");
             snprintf(r.location_source, sizeof r.location_source, "device");
             iso(created, r.created_at);
             iso(created + services[k].sla_hours * 3600, r.due_at);

@@ -5,8 +5,8 @@
  */
 #include "data/store_int.h"
 
-static int point_rows(struct store *s, sqlite3_stmt *st, store_point_fn fn, void *ctx,
-                      int *count, struct rp_err *err)
+static int point_rows(struct store *s, sqlite3_stmt *st, store_point_fn fn, void *ctx, int *count,
+                      struct rp_err *err)
 {
     struct store_point p;
     int rc = RP_OK, step;

@@ -19,20 +19,11 @@ static const int minzoom_mvt[RP_LEVEL_COUNT] = {0, 6, 9};
 static const int minzoom_png[RP_LEVEL_COUNT] = {5, 8, 11};
 static const int minzoom_label[RP_LEVEL_COUNT] = {7, 10, 13};
 
-int geo_areatile_minzoom_mvt(enum rp_level level)
-{
-    return minzoom_mvt[level];
-}
+int geo_areatile_minzoom_mvt(enum rp_level level) { return minzoom_mvt[level]; }
 
-int geo_areatile_minzoom_png(enum rp_level level)
-{
-    return minzoom_png[level];
-}
+int geo_areatile_minzoom_png(enum rp_level level) { return minzoom_png[level]; }
 
-int geo_areatile_minzoom_label(enum rp_level level)
-{
-    return minzoom_label[level];
-}
+int geo_areatile_minzoom_label(enum rp_level level) { return minzoom_label[level]; }
 
 struct found {
     const struct geo_area **v;
@@ -189,8 +180,8 @@ int geo_areatile_mvt(const struct geo_index *ix, struct geo_ctx *gc, const struc
             rc = layer < 0 ? -1 : 0;
             continue;
         }
-        rc = areas_in(ix, gc, (enum rp_level)l, t, (double)GEO_AREATILE_BUFFER / GEO_MVT_EXTENT,
-                      &f);
+        rc =
+            areas_in(ix, gc, (enum rp_level)l, t, (double)GEO_AREATILE_BUFFER / GEO_MVT_EXTENT, &f);
         for (size_t i = 0; rc == 0 && i < f.n; i++) {
             const struct geo_area *a = f.v[i];
             GEOSGeometry *g = clipped(gc, a, t, GEO_MVT_EXTENT, 1.0, 0);
@@ -269,7 +260,10 @@ static int draw_labels(const struct geo_index *ix, struct geo_ctx *gc, cairo_t *
     cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
                            l == RP_LEVEL_PROVINCIA ? CAIRO_FONT_WEIGHT_BOLD
                                                    : CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, (l == RP_LEVEL_PROVINCIA ? 12.5 : l == RP_LEVEL_DISTRITO ? 11.5 : 10.5) * k);
+    cairo_set_font_size(cr, (l == RP_LEVEL_PROVINCIA  ? 12.5
+                             : l == RP_LEVEL_DISTRITO ? 11.5
+                                                      : 10.5) *
+                                k);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     for (size_t i = 0; rc == 0 && i < f->n; i++) {
         GEOSGeometry *p = GEOSPointOnSurface_r(gc->geos, f->v[i]->geom);

@@ -116,10 +116,7 @@ static void png_write(png_structp p, png_bytep data, png_size_t n)
     o->len += n;
 }
 
-static void png_flush(png_structp p)
-{
-    (void)p;
-}
+static void png_flush(png_structp p) { (void)p; }
 
 /* RGBA rows (size x size) to PNG. */
 static int encode(const uint8_t *rgba, int size, unsigned char **out, size_t *len,

@@ -71,15 +71,9 @@ static int push(struct u32v *a, uint32_t x)
     return 0;
 }
 
-static uint32_t zigzag(int32_t v)
-{
-    return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
-}
+static uint32_t zigzag(int32_t v) { return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31); }
 
-static uint32_t command(int id, uint32_t count)
-{
-    return (count << 3) | (uint32_t)id;
-}
+static uint32_t command(int id, uint32_t count) { return (count << 3) | (uint32_t)id; }
 
 static size_t str_hash(const char *s)
 {

@@ -28,7 +28,7 @@ struct geo_mvt_attr {
 
 struct geo_mvt; /* opaque */
 
-struct geo_mvt *geo_mvt_create(void); /* NULL on out of memory */
+struct geo_mvt *geo_mvt_create(void);    /* NULL on out of memory */
 void geo_mvt_destroy(struct geo_mvt *m); /* NULL-safe */
 
 /* A new layer; its index, or -1 on out of memory. Empty layers are left out of the tile. */

@@ -2,8 +2,8 @@
  * geo/qtree.c - the bucketed count quadtree (see qtree.h). Nodes live in one array, addressed
  * by index (0 is the root, at level 0); freed nodes are chained for reuse through child[0]. A
  * node with no children is a bucket; its items are a doubly linked list through the items'
- * own links of the tree's role, so a removal is O(1) once the bucket is found. Walking to an item takes
- * one bit of x and one of y per level, from the root to its bucket. Weights are whole numbers
+ * own links of the tree's role, so a removal is O(1) once the bucket is found. Walking to an item
+ * takes one bit of x and one of y per level, from the root to its bucket. Weights are whole numbers
  * (1 + confirmations), exact in a float up to 2^24.
  */
 #include "geo/qtree.h"
@@ -109,8 +109,7 @@ static void add(struct geo_qtree_cell *c, const struct geo_qtree_item *it, int s
     c->sy += sign * (int64_t)it->wy;
 }
 
-static void bucket_push(struct geo_qtree *t, struct geo_qtree_item *items, uint32_t b,
-                        uint32_t id)
+static void bucket_push(struct geo_qtree *t, struct geo_qtree_item *items, uint32_t b, uint32_t id)
 {
     struct node *nd = &t->v[b];
 
@@ -269,7 +268,8 @@ static void bucket_cells(struct walk *w, const struct node *nd)
     uint32_t ids[GEO_QTREE_BUCKET + 1], n = 0;
     int shift = GEO_QTREE_DEPTH - w->level;
 
-    for (uint32_t id = nd->head; id && n <= GEO_QTREE_BUCKET; id = w->items[id - 1].next[w->t->role])
+    for (uint32_t id = nd->head; id && n <= GEO_QTREE_BUCKET;
+         id = w->items[id - 1].next[w->t->role])
         ids[n++] = id - 1;
     for (uint32_t a = 0; a < n; a++) {
         const struct geo_qtree_item *ia = &w->items[ids[a]];
@@ -279,7 +279,8 @@ static void bucket_cells(struct walk *w, const struct node *nd)
         if (!in_box(w, cx, cy))
             continue;
         for (uint32_t b = 0; b < n && first; b++) /* one cell once: at its first item */
-            if (b < a && (w->items[ids[b]].wx >> shift) == cx && (w->items[ids[b]].wy >> shift) == cy)
+            if (b < a && (w->items[ids[b]].wx >> shift) == cx &&
+                (w->items[ids[b]].wy >> shift) == cy)
                 first = 0;
         if (!first)
             continue;
@@ -354,8 +355,7 @@ int geo_qtree_items(const struct geo_qtree *t, const struct geo_qtree_item *item
     return walk(&w, 0, 0, 0);
 }
 
-float geo_qtree_max_weight(const struct geo_qtree *t, const struct geo_qtree_item *items,
-                           int level)
+float geo_qtree_max_weight(const struct geo_qtree *t, const struct geo_qtree_item *items, int level)
 {
     uint32_t n = level >= 0 && level <= GEO_QTREE_DEPTH ? 1u << level : 0;
     struct walk w = {t, items, level, 0, 0, n, n, NULL, NULL, NULL, 0};
@@ -365,12 +365,6 @@ float geo_qtree_max_weight(const struct geo_qtree *t, const struct geo_qtree_ite
     return w.max;
 }
 
-void geo_qtree_total(const struct geo_qtree *t, struct geo_qtree_cell *out)
-{
-    *out = t->v[0].c;
-}
+void geo_qtree_total(const struct geo_qtree *t, struct geo_qtree_cell *out) { *out = t->v[0].c; }
 
-size_t geo_qtree_bytes(const struct geo_qtree *t)
-{
-    return t->cap * sizeof *t->v;
-}
+size_t geo_qtree_bytes(const struct geo_qtree *t) { return t->cap * sizeof *t->v; }

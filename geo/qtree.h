@@ -44,7 +44,7 @@ struct geo_qtree_cell {
 struct geo_qtree;
 
 struct geo_qtree *geo_qtree_create(int role); /* NULL on out of memory or a bad role */
-void geo_qtree_destroy(struct geo_qtree *t); /* NULL-safe */
+void geo_qtree_destroy(struct geo_qtree *t);  /* NULL-safe */
 
 /* Item `id` (items[id] filled in) goes in; -1 on out of memory, with nothing changed. */
 int geo_qtree_insert(struct geo_qtree *t, struct geo_qtree_item *items, uint32_t id);

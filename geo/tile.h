@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
-#define GEO_TILE_ZMAX     22
-#define GEO_MERC_HALF_M   20037508.342789244 /* pi * 6378137: half the world's width */
-#define GEO_MERC_LAT_MAX  85.0511287798066   /* latitude of y = GEO_MERC_HALF_M */
+#define GEO_TILE_ZMAX    22
+#define GEO_MERC_HALF_M  20037508.342789244 /* pi * 6378137: half the world's width */
+#define GEO_MERC_LAT_MAX 85.0511287798066   /* latitude of y = GEO_MERC_HALF_M */
 
 struct geo_tile {
     int z;

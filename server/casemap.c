@@ -55,7 +55,7 @@ struct casemap {
     pthread_mutex_t max_lock; /* the trees' densest-cell cache, written by readers */
     struct rec *r;
     struct geo_qtree_item *it; /* the trees' view of each record: position, weight, class */
-    size_t n, cap; /* slots used so far (high-water mark) */
+    size_t n, cap;             /* slots used so far (high-water mark) */
     uint32_t *free;
     size_t nfree, cap_free;
     uint32_t *ids; /* open addressing: slot + 1 by case id */
@@ -360,7 +360,8 @@ static int fill_rec(struct casemap *cm, uint32_t slot, const struct store_point 
     struct rec *r = &cm->r[slot];
     struct geo_qtree_item *it = &cm->it[slot];
     double wx, wy, n = (double)(1u << GEO_QTREE_DEPTH);
-    long sv = names_add(&cm->services, p->service_code), en = names_add(&cm->entities, p->entity_code);
+    long sv = names_add(&cm->services, p->service_code),
+         en = names_add(&cm->entities, p->entity_code);
 
     if (sv < 0 || en < 0)
         return -1;
@@ -544,8 +545,10 @@ static float max_weight(struct casemap *cm, const struct tree *t)
     float m;
 
     pthread_mutex_lock(&cm->max_lock);
+    /* stale for up to a second, but never "empty" when the tree is not: a zero would draw
+     * every tile blank */
     if (w->max_version != w->version + 1 &&
-        (w->max_version == 0 || now - w->max_at >= CASEMAP_SCALE_REFRESH_S)) {
+        (w->max_version == 0 || w->max == 0 || now - w->max_at >= CASEMAP_SCALE_REFRESH_S)) {
         w->max = geo_qtree_max_weight(w->q, cm->it, CASEMAP_SCALE_LEVEL);
         w->max_version = w->version + 1;
         w->max_at = now;
@@ -555,10 +558,7 @@ static float max_weight(struct casemap *cm, const struct tree *t)
     return m;
 }
 
-static int pixel_level(int z, int size_px)
-{
-    return z + (size_px == 512 ? 9 : 8);
-}
+static int pixel_level(int z, int size_px) { return z + (size_px == 512 ? 9 : 8); }
 
 /* The densest CASEMAP_SCALE_LEVEL cell, as the kernel spreads it over the pixels of zoom z:
  * the same density gives the same colour at every zoom. */
@@ -669,8 +669,7 @@ int casemap_heat(struct casemap *cm, const struct casemap_filter *f, const struc
 
 /* ---- case tiles ---- */
 
-static const char *const status_names[GEO_QTREE_CLASSES] = {"received", "assigned",
-                                                            "in_progress"};
+static const char *const status_names[GEO_QTREE_CLASSES] = {"received", "assigned", "in_progress"};
 
 struct mvt_walk {
     const struct casemap *cm;
@@ -703,18 +702,17 @@ static int case_feature(struct mvt_walk *w, const struct rec *r)
     a[1] = (struct geo_mvt_attr){"service", GEO_MVT_STRING, w->cm->services.code[r->service], 0, 0};
     a[2] = (struct geo_mvt_attr){"status", GEO_MVT_STRING, status_names[r->cls], 0, 0};
     a[3] = (struct geo_mvt_attr){"entity", GEO_MVT_STRING, w->cm->entities.code[r->entity], 0, 0};
-    a[4] = (struct geo_mvt_attr){"age_hours", GEO_MVT_INT, NULL,
-                                 r->created_s && w->now > r->created_s ? (w->now - r->created_s) / 3600
-                                                                       : 0,
-                                 0};
+    a[4] = (struct geo_mvt_attr){
+        "age_hours", GEO_MVT_INT, NULL,
+        r->created_s && w->now > r->created_s ? (w->now - r->created_s) / 3600 : 0, 0};
     a[5] = (struct geo_mvt_attr){"overdue", GEO_MVT_BOOL, NULL, r->due_s < w->now, 0};
     a[6] = (struct geo_mvt_attr){"confirmations", GEO_MVT_INT, NULL, r->confirmations, 0};
-    return geo_mvt_point(w->m, w->layer, (uint64_t)r->id, (int32_t)lrint(px), (int32_t)lrint(py),
-                         a, 7);
+    return geo_mvt_point(w->m, w->layer, (uint64_t)r->id, (int32_t)lrint(px), (int32_t)lrint(py), a,
+                         7);
 }
 
-static int cluster_feature(struct mvt_walk *w, const uint32_t count[GEO_QTREE_CLASSES],
-                           double cx, double cy)
+static int cluster_feature(struct mvt_walk *w, const uint32_t count[GEO_QTREE_CLASSES], double cx,
+                           double cy)
 {
     struct geo_mvt_attr a[5];
     int32_t x, y;
@@ -858,8 +856,7 @@ void casemap_stats(struct casemap *cm, size_t *cases, size_t *bytes)
 
     pthread_rwlock_rdlock(&cm->lock);
     b = cm->cap * (sizeof *cm->r + sizeof *cm->it + sizeof *cm->free) +
-        (cm->ids_mask + 1) * sizeof *cm->ids +
-        geo_qtree_bytes(cm->all.q);
+        (cm->ids_mask + 1) * sizeof *cm->ids + geo_qtree_bytes(cm->all.q);
     for (size_t i = 0; i < cm->cap_service; i++)
         b += cm->by_service[i].q ? geo_qtree_bytes(cm->by_service[i].q) : 0;
     for (size_t i = 0; i < cm->cap_entity; i++)

@@ -21,9 +21,9 @@
 #include "geo/mvt.h"
 #include "geo/tile.h"
 
-#define CASEMAP_CLUSTER_ZOOM_MAX 13 /* case tiles up to here cluster; above, a feature per case */
-#define CASEMAP_CLUSTER_GRID     64 /* cluster cells per tile side (4 px at 256 px) */
-#define CASEMAP_SCALE_LEVEL      14 /* heat scale: the densest cell of this level (~2.4 km) */
+#define CASEMAP_CLUSTER_ZOOM_MAX 13  /* case tiles up to here cluster; above, a feature per case */
+#define CASEMAP_CLUSTER_GRID     64  /* cluster cells per tile side (4 px at 256 px) */
+#define CASEMAP_SCALE_LEVEL      14  /* heat scale: the densest cell of this level (~2.4 km) */
 #define CASEMAP_SCALE_REFRESH_S  1.0 /* a stale densest-cell figure is recomputed this often */
 #define CASEMAP_SCALE_MIN_CASES  3.0 /* full red never takes fewer cases than this in one spot */
 

@@ -22,13 +22,12 @@ static int number_param(struct http_req *req, const char *name, double def, doub
     errno = 0;
     *out = strtod(v, &end);
     if (end == v || *end || errno || !isfinite(*out) || *out < lo || *out > hi)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a number from %g to %g", name,
-                          lo, hi);
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s must be a number from %g to %g", name, lo,
+                          hi);
     return RP_OK;
 }
 
-static int code_param(struct http_req *req, const char *name, const char **out,
-                      struct rp_err *err)
+static int code_param(struct http_req *req, const char *name, const char **out, struct rp_err *err)
 {
     const char *v = http_query(req, name);
 
@@ -64,8 +63,8 @@ int h_hotspots(struct http_req *req, struct http_res *res)
         rc = number_param(req, "min_cases", HOTSPOTS_MIN_CASES, 2, 1e6, &min_cases, &res->err);
     if (rc == RP_OK)
         rc = number_param(req, "limit", HOTSPOTS_LIMIT, 1, HOTSPOTS_LIMIT_MAX, &limit, &res->err);
-    if (rc == RP_OK && since && (strlen(since) < 10 || strlen(since) > 24 || since[4] != '-' ||
-                                 since[7] != '-'))
+    if (rc == RP_OK && since &&
+        (strlen(since) < 10 || strlen(since) > 24 || since[4] != '-' || since[7] != '-'))
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
                         "since must be a date or time, YYYY-MM-DD[THH:MM:SSZ]");
     if (rc != RP_OK)

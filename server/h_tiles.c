@@ -9,10 +9,7 @@
 #include "server/routes.h"
 #include "server/tiles.h"
 
-static void release_tile(void *ctx)
-{
-    tile_body_release(ctx);
-}
+static void release_tile(void *ctx) { tile_body_release(ctx); }
 
 static void params_of(struct http_req *req, struct tiles_params *p)
 {
@@ -36,7 +33,7 @@ int h_tile_get(struct http_req *req, struct http_res *res)
     struct tiles_request r;
     struct tile_body *b = NULL;
     char cache[48];
-    int rc;
+    int rc, hit = 0;
 
     if (layer < 0)
         return rp_err_set(&res->err, RP_NOT_FOUND, "no tile layer '%.40s' (heat, cases, areas)",
@@ -45,12 +42,13 @@ int h_tile_get(struct http_req *req, struct http_res *res)
     rc = tiles_parse((enum tiles_layer)layer, http_param(req, "z"), http_param(req, "x"),
                      http_param(req, "file"), &p, &r, &res->err);
     if (rc == RP_OK)
-        rc = tiles_get(req->app->tiles, req->w, &r, &b, &res->err);
+        rc = tiles_get(req->app->tiles, req->w, &r, &b, &hit, &res->err);
     if (rc != RP_OK)
         return rc;
     snprintf(cache, sizeof cache, "public, max-age=%d", tiles_max_age((enum tiles_layer)layer));
     http_header_add(res, "ETag", b->etag);
     http_header_add(res, "Cache-Control", cache);
+    http_header_add(res, "X-Cache", hit ? "HIT" : "MISS"); /* this server's tile cache */
     res->content_type = b->type;
     if (etag_matches(http_header(req, "If-None-Match"), b->etag)) {
         tile_body_release(b);
@@ -88,8 +86,7 @@ int h_tilejson_get(struct http_req *req, struct http_res *res)
     name[n - 5] = '\0';
     layer = tiles_layer_find(name);
     if (layer < 0)
-        return rp_err_set(&res->err, RP_NOT_FOUND, "no tile layer '%s' (heat, cases, areas)",
-                          name);
+        return rp_err_set(&res->err, RP_NOT_FOUND, "no tile layer '%s' (heat, cases, areas)", name);
     params_of(req, &p);
     memset(&r, 0, sizeof r);
     rc = layer == TILES_AREAS ? RP_OK : tiles_filter_parse(&p, &r, &res->err);
@@ -100,8 +97,9 @@ int h_tilejson_get(struct http_req *req, struct http_res *res)
         r.format = TILES_PNG;
     else if (format && strcmp(format, layer == TILES_HEAT ? "png" : "mvt") != 0)
         return rp_err_set(&res->err, RP_INVALID_ARGUMENT, "format: the %s layer has %s", name,
-                          layer == TILES_AREAS ? "mvt and png" : layer == TILES_HEAT ? "png"
-                                                                                     : "mvt");
+                          layer == TILES_AREAS  ? "mvt and png"
+                          : layer == TILES_HEAT ? "png"
+                                                : "mvt");
     base_url(req, base, sizeof base);
     http_header_add(res, "Cache-Control", "public, max-age=300");
     return http_reply_json_new(res, 200,

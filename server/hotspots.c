@@ -98,18 +98,18 @@ static json_t *feature(struct app *app, const struct pts *a, const uint32_t *mem
 {
     const char *code = main_area(a, members, s->n, codes);
     const struct geo_area *area = code[0] ? geo_index_find(app->areas, code) : NULL;
-    json_t *corr = area ? json_pack("{s:s, s:s}", "code", area->code, "name", area->name)
-                        : json_null();
+    json_t *corr =
+        area ? json_pack("{s:s, s:s}", "code", area->code, "name", area->name) : json_null();
     json_t *ids = json_array();
 
     for (size_t i = 0; ids && i < s->n && i < HOTSPOTS_IDS_MAX; i++) /* newest first */
         json_array_append_new(ids, json_string(a->v[members[i]].case_no));
-    return json_pack("{s:s, s:{s:s, s:[f, f]}, s:{s:I, s:I, s:s, s:s, s:o, s:f, s:o, s:b}}",
-                     "type", "Feature", "geometry", "type", "Point", "coordinates",
-                     s->slon / s->n, s->slat / s->n, "properties", "count", (json_int_t)s->n,
-                     "open", (json_int_t)s->open, "first_reported_at", s->first,
-                     "last_reported_at", s->last, "corregimiento", corr, "radius_m", radius_m,
-                     "case_ids", ids, "case_ids_complete", s->n <= HOTSPOTS_IDS_MAX);
+    return json_pack("{s:s, s:{s:s, s:[f, f]}, s:{s:I, s:I, s:s, s:s, s:o, s:f, s:o, s:b}}", "type",
+                     "Feature", "geometry", "type", "Point", "coordinates", s->slon / s->n,
+                     s->slat / s->n, "properties", "count", (json_int_t)s->n, "open",
+                     (json_int_t)s->open, "first_reported_at", s->first, "last_reported_at",
+                     s->last, "corregimiento", corr, "radius_m", radius_m, "case_ids", ids,
+                     "case_ids_complete", s->n <= HOTSPOTS_IDS_MAX);
 }
 
 int hotspots_find(struct app *app, struct worker *w, const struct hotspots_query *q, json_t **out,
@@ -210,9 +210,9 @@ int hotspots_find(struct app *app, struct worker *w, const struct hotspots_query
             rc = rp_err_set(err, RP_NO_MEMORY, "hotspots");
     }
     if (rc == RP_OK)
-        *out = json_pack("{s:s, s:o, s:{s:I, s:I, s:s}}", "type", "FeatureCollection",
-                         "features", features, "query", "cases", (json_int_t)a.n, "clusters",
-                         (json_int_t)kept, "since", rq.since);
+        *out = json_pack("{s:s, s:o, s:{s:I, s:I, s:s}}", "type", "FeatureCollection", "features",
+                         features, "query", "cases", (json_int_t)a.n, "clusters", (json_int_t)kept,
+                         "since", rq.since);
     else
         json_decref(features);
     free(s);

@@ -13,14 +13,14 @@
 #include "server/app.h"
 #include "server/worker.h"
 
-#define HOTSPOTS_RADIUS_M       50     /* default chaining distance */
-#define HOTSPOTS_RADIUS_MAX_M   2000
-#define HOTSPOTS_MIN_CASES      3
-#define HOTSPOTS_SINCE_DAYS     90     /* default look-back */
-#define HOTSPOTS_LIMIT          100    /* clusters returned by default */
-#define HOTSPOTS_LIMIT_MAX      1000
-#define HOTSPOTS_POINTS_MAX     200000 /* cases read; more: narrow the query (422) */
-#define HOTSPOTS_IDS_MAX        500    /* case numbers listed per cluster */
+#define HOTSPOTS_RADIUS_M     50 /* default chaining distance */
+#define HOTSPOTS_RADIUS_MAX_M 2000
+#define HOTSPOTS_MIN_CASES    3
+#define HOTSPOTS_SINCE_DAYS   90  /* default look-back */
+#define HOTSPOTS_LIMIT        100 /* clusters returned by default */
+#define HOTSPOTS_LIMIT_MAX    1000
+#define HOTSPOTS_POINTS_MAX   200000 /* cases read; more: narrow the query (422) */
+#define HOTSPOTS_IDS_MAX      500    /* case numbers listed per cluster */
 
 struct hotspots_query {
     const char *service, *entity, *area; /* codes, NULL: any */

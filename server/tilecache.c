@@ -17,7 +17,7 @@ struct entry {
     struct tile_key key;
     uint64_t hash;
     struct tile_body *body;
-    struct entry *chain;       /* same bucket */
+    struct entry *chain;         /* same bucket */
     struct entry *newer, *older; /* LRU */
 };
 

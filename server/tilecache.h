@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TILECACHE_SHARDS   64
-#define TILECACHE_VERSIONS (1u << 20) /* counters: 4 MB */
+#define TILECACHE_SHARDS    64
+#define TILECACHE_VERSIONS  (1u << 20) /* counters: 4 MB */
 #define TILECACHE_QUERY_MAX 384
 
 struct tilecache;
@@ -31,11 +31,11 @@ struct tile_key {
 
 struct tile_body {
     atomic_int refs;
-    int is_static;       /* areas: never invalidated by case changes */
-    uint32_t version;    /* of its z/x/y when rendering began */
-    double expires_at;   /* monotonic seconds; 0: no age limit */
-    const char *type;    /* Content-Type (a literal) */
-    char etag[24];       /* strong: "<hash of the bytes>" */
+    int is_static;     /* areas: never invalidated by case changes */
+    uint32_t version;  /* of its z/x/y when rendering began */
+    double expires_at; /* monotonic seconds; 0: no age limit */
+    const char *type;  /* Content-Type (a literal) */
+    char etag[24];     /* strong: "<hash of the bytes>" */
     size_t len;
     unsigned char data[]; /* len bytes */
 };

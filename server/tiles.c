@@ -163,10 +163,7 @@ int tiles_load(struct tiles *t, struct store *s, struct rp_err *err)
     return casemap_load(t->cm, s, err);
 }
 
-struct casemap *tiles_casemap(struct tiles *t)
-{
-    return t->cm;
-}
+struct casemap *tiles_casemap(struct tiles *t) { return t->cm; }
 
 int tiles_layer_find(const char *name)
 {
@@ -176,15 +173,9 @@ int tiles_layer_find(const char *name)
     return -1;
 }
 
-const char *tiles_layer_name(enum tiles_layer l)
-{
-    return layers[l].name;
-}
+const char *tiles_layer_name(enum tiles_layer l) { return layers[l].name; }
 
-int tiles_max_age(enum tiles_layer l)
-{
-    return layers[l].max_age_s;
-}
+int tiles_max_age(enum tiles_layer l) { return layers[l].max_age_s; }
 
 /* ---- parsing ---- */
 
@@ -430,8 +421,8 @@ static int render_area_png(struct tiles *t, struct worker *w, const struct tiles
     struct geo_tile tile = {r->z, r->x, r->y};
     unsigned char *png = NULL;
     size_t len = 0;
-    int rc = geo_areatile_png(t->app->areas, &w->geo, &tile, r->size_2x ? 512 : 256, &png, &len,
-                              err);
+    int rc =
+        geo_areatile_png(t->app->areas, &w->geo, &tile, r->size_2x ? 512 : 256, &png, &len, err);
 
     if (rc == RP_OK) {
         *out = tile_body_new(png, len, "image/png", 1, 0, 0);
@@ -443,7 +434,7 @@ static int render_area_png(struct tiles *t, struct worker *w, const struct tiles
 }
 
 int tiles_get(struct tiles *t, struct worker *w, const struct tiles_request *r,
-              struct tile_body **out, struct rp_err *err)
+              struct tile_body **out, int *hit, struct rp_err *err)
 {
     struct tile_key k;
     double scale = 0;
@@ -451,6 +442,7 @@ int tiles_get(struct tiles *t, struct worker *w, const struct tiles_request *r,
     int rc;
 
     *out = NULL;
+    *hit = 1; /* the empty tile counts as one */
     if (r->layer == TILES_HEAT) {
         scale = casemap_heat_scale(t->cm, &r->filter, r->z, r->size_2x ? 512 : 256);
         if (scale <= 0) { /* nothing matches anywhere */
@@ -472,6 +464,7 @@ int tiles_get(struct tiles *t, struct worker *w, const struct tiles_request *r,
     *out = tilecache_get(t->cache, &k);
     if (*out)
         return RP_OK;
+    *hit = 0;
     if (r->layer == TILES_HEAT)
         rc = render_heat(t, r, scale, version, out, err);
     else if (r->format == TILES_MVT)
@@ -491,19 +484,18 @@ static json_t *vector_layers(enum tiles_layer l)
         return json_pack("[{s:s, s:s, s:i, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
                          "s:s, s:s, s:s}}]",
                          "id", "cases", "description", layers[l].about, "minzoom", 0, "maxzoom",
-                         GEO_TILE_ZMAX, "fields", "id", "String (case number)", "service",
-                         "String", "status", "String", "entity", "String", "age_hours", "Number",
-                         "overdue", "Boolean", "confirmations", "Number", "cluster",
-                         "Boolean (clusters, up to z13)", "count", "Number (clusters)",
-                         "received", "Number (clusters)", "assigned", "Number (clusters)",
-                         "in_progress", "Number (clusters)");
+                         GEO_TILE_ZMAX, "fields", "id", "String (case number)", "service", "String",
+                         "status", "String", "entity", "String", "age_hours", "Number", "overdue",
+                         "Boolean", "confirmations", "Number", "cluster",
+                         "Boolean (clusters, up to z13)", "count", "Number (clusters)", "received",
+                         "Number (clusters)", "assigned", "Number (clusters)", "in_progress",
+                         "Number (clusters)");
     json_t *v = json_array();
     for (int lv = 0; v && lv < RP_LEVEL_COUNT; lv++)
-        json_array_append_new(v, json_pack("{s:s, s:i, s:i, s:{s:s, s:s}}", "id",
-                                           rp_level_name((enum rp_level)lv), "minzoom",
-                                           geo_areatile_minzoom_mvt((enum rp_level)lv), "maxzoom",
-                                           GEO_TILE_ZMAX, "fields", "code", "String", "name",
-                                           "String"));
+        json_array_append_new(
+            v, json_pack("{s:s, s:i, s:i, s:{s:s, s:s}}", "id", rp_level_name((enum rp_level)lv),
+                         "minzoom", geo_areatile_minzoom_mvt((enum rp_level)lv), "maxzoom",
+                         GEO_TILE_ZMAX, "fields", "code", "String", "name", "String"));
     return v;
 }
 
@@ -516,14 +508,13 @@ json_t *tiles_tilejson(struct tiles *t, enum tiles_layer l, const char *base,
 
     snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.%s%s%s", base, layers[l].name,
              png ? "png" : "mvt", f->query[0] ? "?" : "", f->query);
-    j = json_pack("{s:s, s:s, s:s, s:[s], s:i, s:i, s:[f, f, f, f], s:[f, f, i], s:s, s:s}",
-                  "tilejson", "3.0.0", "name", layers[l].name, "description", layers[l].about,
-                  "tiles", url, "minzoom", 0, "maxzoom",
-                  l == TILES_AREAS ? GEO_AREATILE_ZOOM_MAX : GEO_TILE_ZMAX, "bounds",
-                  t->bounds[0], t->bounds[1], t->bounds[2], t->bounds[3], "center",
-                  (t->bounds[0] + t->bounds[2]) / 2, (t->bounds[1] + t->bounds[3]) / 2, 7,
-                  "attribution", l == TILES_AREAS ? t->attribution : "Casos: 311 Panamá (reporta)",
-                  "scheme", "xyz");
+    j = json_pack(
+        "{s:s, s:s, s:s, s:[s], s:i, s:i, s:[f, f, f, f], s:[f, f, i], s:s, s:s}", "tilejson",
+        "3.0.0", "name", layers[l].name, "description", layers[l].about, "tiles", url, "minzoom", 0,
+        "maxzoom", l == TILES_AREAS ? GEO_AREATILE_ZOOM_MAX : GEO_TILE_ZMAX, "bounds", t->bounds[0],
+        t->bounds[1], t->bounds[2], t->bounds[3], "center", (t->bounds[0] + t->bounds[2]) / 2,
+        (t->bounds[1] + t->bounds[3]) / 2, 7, "attribution",
+        l == TILES_AREAS ? t->attribution : "Casos: 311 Panamá (reporta)", "scheme", "xyz");
     if (j && !png)
         json_object_set_new(j, "vector_layers", vector_layers(l));
     return j;

@@ -59,12 +59,11 @@ const char *tiles_layer_name(enum tiles_layer l);
 int tiles_parse(enum tiles_layer layer, const char *z, const char *x, const char *file,
                 const struct tiles_params *p, struct tiles_request *out, struct rp_err *err);
 /* Only the filter (TileJSON). */
-int tiles_filter_parse(const struct tiles_params *p, struct tiles_request *out,
-                       struct rp_err *err);
+int tiles_filter_parse(const struct tiles_params *p, struct tiles_request *out, struct rp_err *err);
 
-/* The tile, from the cache or rendered (and cached); a reference for the caller. */
+/* The tile, from the cache (*hit = 1) or rendered (and cached); a reference for the caller. */
 int tiles_get(struct tiles *t, struct worker *w, const struct tiles_request *r,
-              struct tile_body **out, struct rp_err *err);
+              struct tile_body **out, int *hit, struct rp_err *err);
 /* Cache-Control max-age of a layer's tiles. */
 int tiles_max_age(enum tiles_layer l);
 
