@@ -1,7 +1,8 @@
 /*
  * bench/bare_mhd.c - the ceiling for bench/http: libmicrohttpd with the same daemon flags and
  * thread pool as reporta serve, answering every request with a fixed 200 JSON body, no
- * routing, no logging. usage: bare_mhd PORT THREADS (stops on SIGTERM/SIGINT)
+ * routing, no logging. usage: bare_mhd PORT THREADS [BODY_FILE] (stops on SIGTERM/SIGINT);
+ * with BODY_FILE the body is that file's bytes (bench/run tiles: a tile-sized body).
  */
 #include <microhttpd.h>
 #include <signal.h>
@@ -10,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char body[] = "{\"status\":\"ok\"}";
+static const char fixed[] = "{\"status\":\"ok\"}";
+static const char *body = fixed;
+static size_t body_len = sizeof fixed - 1;
+static const char *body_type = "application/json";
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
@@ -26,8 +30,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = (void *)body;
         return MHD_YES;
     }
-    r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    r = MHD_create_response_from_buffer(body_len, (void *)body, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, body_type);
     ok = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ok;
@@ -41,6 +45,16 @@ int main(int argc, char **argv)
 
     if (argc < 3)
         return 2;
+    if (argc > 3) {
+        FILE *f = fopen(argv[3], "rb");
+        static char buf[1 << 20];
+        if (!f)
+            return 2;
+        body_len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        body = buf;
+        body_type = "application/octet-stream";
+    }
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);

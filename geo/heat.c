@@ -37,12 +37,22 @@ void geo_heat_fini(struct geo_heat *h)
 
 void geo_heat_add(struct geo_heat *h, double px, double py, float weight)
 {
-    double gx = floor(px) + h->margin, gy = floor(py) + h->margin;
+    /* bilinear: the weight goes to the four pixels around (px, py) as their centres are near,
+     * so a cell's centroid keeps its sub-pixel position */
+    double u = px - 0.5 + h->margin, v = py - 0.5 + h->margin;
+    double gx = floor(u), gy = floor(v), fx = u - gx, fy = v - gy;
 
-    if (gx < 0 || gy < 0 || gx >= h->side || gy >= h->side || !(weight > 0))
+    if (!(weight > 0) || gx < -1 || gy < -1 || gx >= h->side || gy >= h->side)
         return;
-    h->w[(size_t)gy * h->side + (size_t)gx] += weight;
-    h->total += weight;
+    for (int dy = 0; dy < 2; dy++)
+        for (int dx = 0; dx < 2; dx++) {
+            double x = gx + dx, y = gy + dy;
+            float part = (float)((dx ? fx : 1 - fx) * (dy ? fy : 1 - fy)) * weight;
+            if (x < 0 || y < 0 || x >= h->side || y >= h->side)
+                continue;
+            h->w[(size_t)y * h->side + (size_t)x] += part;
+            h->total += part;
+        }
 }
 
 static void kernel(int radius, float *k)
@@ -119,9 +129,13 @@ static void png_write(png_structp p, png_bytep data, png_size_t n)
 static void png_flush(png_structp p) { (void)p; }
 
 /* RGBA rows (size x size) to PNG. */
-static int encode(const uint8_t *rgba, int size, unsigned char **out, size_t *len,
-                  struct rp_err *err)
+/* An 8-bit palette PNG: pixel values index lut (entry 0 transparent). A quarter of the bytes
+ * of RGBA for zlib to compress, and a quarter of the size on the wire. */
+static int encode(const uint8_t *idx, int size, const uint8_t lut[RAMP_STEPS][4],
+                  unsigned char **out, size_t *len, struct rp_err *err)
 {
+    png_color plte[RAMP_STEPS];
+    png_byte trns[RAMP_STEPS];
     struct png_out o = {0};
     png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = p ? png_create_info_struct(p) : NULL;
@@ -137,11 +151,17 @@ static int encode(const uint8_t *rgba, int size, unsigned char **out, size_t *le
         png_set_write_fn(p, &o, png_write, png_flush);
         png_set_compression_level(p, Z_BEST_SPEED);
         png_set_filter(p, 0, PNG_FILTER_NONE);
-        png_set_IHDR(p, info, (png_uint_32)size, (png_uint_32)size, 8, PNG_COLOR_TYPE_RGB_ALPHA,
+        png_set_IHDR(p, info, (png_uint_32)size, (png_uint_32)size, 8, PNG_COLOR_TYPE_PALETTE,
                      PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        for (int i = 0; i < RAMP_STEPS; i++) {
+            plte[i] = (png_color){lut[i][0], lut[i][1], lut[i][2]};
+            trns[i] = i ? lut[i][3] : 0;
+        }
+        png_set_PLTE(p, info, plte, RAMP_STEPS);
+        png_set_tRNS(p, info, trns, RAMP_STEPS, NULL);
         png_write_info(p, info);
         for (int r = 0; r < size; r++)
-            png_write_row(p, (png_const_bytep)(rgba + (size_t)r * size * 4));
+            png_write_row(p, (png_const_bytep)(idx + (size_t)r * size));
         png_write_end(p, NULL);
     }
     png_destroy_write_struct(&p, &info);
@@ -161,8 +181,8 @@ int geo_heat_png(struct geo_heat *h, double scale, unsigned char **png, size_t *
 {
     const int r = h->margin, side = h->side, size = h->size;
     float k[2 * (GEO_HEAT_RADIUS_PX * 2) + 1];
-    float *rows = NULL;
-    uint8_t *rgba = NULL, lut[RAMP_STEPS][4];
+    float *rows = NULL, *acc = NULL;
+    uint8_t *pix = NULL, *live = NULL, lut[RAMP_STEPS][4];
     int rc, drawn = 0;
 
     *png = NULL;
@@ -173,12 +193,17 @@ int geo_heat_png(struct geo_heat *h, double scale, unsigned char **png, size_t *
     kernel(r, k);
     ramp(lut);
     rows = calloc((size_t)side * size, sizeof *rows); /* side rows x tile columns */
-    rgba = calloc((size_t)size * size, 4);
-    if (!rows || !rgba) {
+    pix = calloc((size_t)size * size, 1); /* ramp indexes; 0: transparent */
+    acc = malloc((size_t)size * sizeof *acc);
+    live = calloc((size_t)side, 1); /* rows with weight */
+    if (!rows || !pix || !acc || !live) {
         rc = rp_err_set(err, RP_NO_MEMORY, "heat blur");
         goto out;
     }
-    for (int y = 0; y < side; y++) { /* horizontal pass; rows without weight stay zero */
+    /* Separable Gaussian. Each pass runs its kernel taps in the outer loop and the pixels in
+     * the inner one, so the compiler vectorises over pixels; every output still sums its taps
+     * in the same order. Rows (then windows of rows) without weight are skipped. */
+    for (int y = 0; y < side; y++) { /* horizontal pass */
         const float *src = h->w + (size_t)y * side;
         float *dst = rows + (size_t)y * size;
         int any = 0;
@@ -186,45 +211,61 @@ int geo_heat_png(struct geo_heat *h, double scale, unsigned char **png, size_t *
             any = src[x] != 0;
         if (!any)
             continue;
-        for (int x = 0; x < size; x++) {
-            float s = 0;
-            for (int i = 0; i <= 2 * r; i++)
-                s += src[x + i] * k[i];
-            dst[x] = s;
+        live[y] = 1;
+        for (int i = 0; i <= 2 * r; i++) {
+            const float ki = k[i], *s = src + i;
+            for (int x = 0; x < size; x++)
+                dst[x] += s[x] * ki;
         }
     }
-    for (int y = 0; y < size; y++) /* vertical pass and colour */
-        for (int x = 0; x < size; x++) {
-            float s = 0;
+    for (int y = 0, in = 0; y < size; y++) { /* vertical pass and colour */
+        uint8_t *line = pix + (size_t)y * size;
+        if (y == 0)
             for (int i = 0; i <= 2 * r; i++)
-                s += rows[(size_t)(y + i) * size + x] * k[i];
-            double t = fmin(1.0, s / scale);
+                in += live[i];
+        else
+            in += live[y + 2 * r] - live[y - 1];
+        if (!in)
+            continue; /* no weight within the kernel of this row */
+        memset(acc, 0, (size_t)size * sizeof *acc);
+        for (int i = 0; i <= 2 * r; i++) {
+            const float ki = k[i], *s = rows + (size_t)(y + i) * size;
+            if (!live[y + i])
+                continue;
+            for (int x = 0; x < size; x++)
+                acc[x] += s[x] * ki;
+        }
+        for (int x = 0; x < size; x++) {
+            double t = fmin(1.0, acc[x] / scale);
             int idx = (int)(t * (RAMP_STEPS - 1) + 0.5);
-            uint8_t *px = rgba + ((size_t)y * size + x) * 4;
             if (idx <= 0 || lut[idx][3] == 0)
                 continue;
-            memcpy(px, lut[idx], 4);
+            line[x] = (uint8_t)idx;
             drawn = 1;
         }
+    }
     rc = RP_OK;
     if (drawn) {
-        rc = encode(rgba, size, png, len, err);
+        rc = encode(pix, size, lut, png, len, err);
         *empty = 0;
     }
 out:
     free(rows);
-    free(rgba);
+    free(pix);
+    free(acc);
+    free(live);
     return rc;
 }
 
 int geo_heat_empty_png(int size_px, unsigned char **png, size_t *len, struct rp_err *err)
 {
-    uint8_t *rgba = calloc((size_t)size_px * size_px, 4);
+    uint8_t *pix = calloc((size_t)size_px * size_px, 1), lut[RAMP_STEPS][4];
     int rc;
 
-    if (!rgba)
+    if (!pix)
         return rp_err_set(err, RP_NO_MEMORY, "empty tile");
-    rc = encode(rgba, size_px, png, len, err);
-    free(rgba);
+    ramp(lut);
+    rc = encode(pix, size_px, lut, png, len, err);
+    free(pix);
     return rc;
 }

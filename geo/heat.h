@@ -26,8 +26,8 @@ struct geo_heat {
 int geo_heat_init(struct geo_heat *h, int size_px, struct rp_err *err);
 void geo_heat_fini(struct geo_heat *h);
 
-/* Adds weight at tile pixel (px, py) (0..size; a margin-wide band outside counts too, further
- * out is ignored). */
+/* Adds weight at tile position (px, py) (0..size; a margin-wide band outside counts too,
+ * further out is ignored), shared bilinearly between the four nearest pixel centres. */
 void geo_heat_add(struct geo_heat *h, double px, double py, float weight);
 
 /* The kernel's response to one unit of weight spread evenly over a square of cell_px pixels:

@@ -2,7 +2,10 @@
  * geo/mvt.c - the MVT builder (see mvt.h). Geometry is a stream of commands: MoveTo (1),
  * LineTo (2) and ClosePath (7), each with its count in the upper bits, then zigzag-encoded
  * deltas from the previous point (the cursor carries across a feature's rings). A key or value
- * is looked up in a per-layer hash before it is added, so each is stored once. The protobuf
+ * is looked up in a per-layer hash before it is added, so each is stored once: keys by their
+ * text (with a small cache by address, since callers pass the same literals), values by kind
+ * and value, straight into the protobuf Value array. Every feature's tags and geometry sit end
+ * to end in two arrays per layer, so a point costs no allocation of its own. The protobuf
  * messages are assembled only in geo_mvt_encode, pointing at the builder's arrays.
  */
 #include "geo/mvt.h"
@@ -26,7 +29,7 @@ struct u32v {
 struct feature {
     uint64_t id;
     int type;
-    struct u32v tags, geom;
+    size_t tag_at, ntags, geom_at, ngeom; /* in the layer's tags and geom */
 };
 
 /* Strings to indices: open addressing, the index + 1 in slots. */
@@ -37,13 +40,22 @@ struct dict {
     size_t mask;
 };
 
+#define KEY_CACHE 16
+
 struct layer {
     char *name;
-    struct dict keys, vals; /* vals: a typed spelling of each value, "s..", "i..", "d..", "b.." */
-    VectorTile__Tile__Value *values;
+    struct dict keys;
+    const char *kptr[KEY_CACHE]; /* keys seen, by address */
+    uint32_t kidx[KEY_CACHE];
+    int nkc;
+    VectorTile__Tile__Value *values; /* each distinct value once */
+    uint64_t *vhash;
     size_t nvalues, cap_values;
+    uint32_t *vslots; /* open addressing over values: index + 1 */
+    size_t vmask;
     struct feature *f;
     size_t nf, cap_f;
+    struct u32v tags, geom; /* every feature's, end to end */
 };
 
 struct geo_mvt {
@@ -51,7 +63,8 @@ struct geo_mvt {
     size_t nl, cap_l;
     /* the polygon being built */
     int open_layer, keep_holes;
-    struct feature cur;
+    uint64_t poly_id;
+    struct u32v poly;
     int32_t cx, cy;
     int32_t *ring;
     size_t ring_cap;
@@ -60,7 +73,7 @@ struct geo_mvt {
 static int push(struct u32v *a, uint32_t x)
 {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
+        size_t cap = a->cap ? a->cap * 2 : 1024; /* a tile's worth of points at once */
         uint32_t *v = realloc(a->v, cap * sizeof *v);
         if (!v)
             return -1;
@@ -138,12 +151,6 @@ struct geo_mvt *geo_mvt_create(void)
     return m;
 }
 
-static void feature_fini(struct feature *f)
-{
-    free(f->tags.v);
-    free(f->geom.v);
-}
-
 void geo_mvt_destroy(struct geo_mvt *m)
 {
     if (!m)
@@ -152,16 +159,17 @@ void geo_mvt_destroy(struct geo_mvt *m)
         struct layer *l = &m->l[i];
         free(l->name);
         dict_fini(&l->keys);
-        dict_fini(&l->vals);
         for (size_t k = 0; k < l->nvalues; k++)
             free(l->values[k].string_value);
         free(l->values);
-        for (size_t k = 0; k < l->nf; k++)
-            feature_fini(&l->f[k]);
+        free(l->vhash);
+        free(l->vslots);
         free(l->f);
+        free(l->tags.v);
+        free(l->geom.v);
     }
     free(m->l);
-    feature_fini(&m->cur);
+    free(m->poly.v);
     free(m->ring);
     free(m);
 }
@@ -183,61 +191,137 @@ int geo_mvt_layer(struct geo_mvt *m, const char *name)
     return (int)m->nl++;
 }
 
-/* One attribute as a key index and a value index, appended to tags. */
-static int tag(struct layer *l, struct u32v *tags, const struct geo_mvt_attr *a)
+static uint64_t mix64(uint64_t x)
 {
-    char spelled[512];
-    long ki, vi;
-    int added;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
 
-    ki = dict_index(&l->keys, a->key, &added);
+static uint64_t value_hash(const struct geo_mvt_attr *a)
+{
+    uint64_t bits;
+
     switch (a->kind) {
     case GEO_MVT_STRING:
-        snprintf(spelled, sizeof spelled, "s%s", a->s ? a->s : "");
-        break;
-    case GEO_MVT_INT:
-        snprintf(spelled, sizeof spelled, "i%lld", (long long)a->i);
-        break;
+        return mix64(str_hash(a->s ? a->s : "")) ^ 1;
     case GEO_MVT_DOUBLE:
-        snprintf(spelled, sizeof spelled, "d%.17g", a->d);
-        break;
+        memcpy(&bits, &a->d, sizeof bits);
+        return mix64(bits) ^ 3;
     case GEO_MVT_BOOL:
-        snprintf(spelled, sizeof spelled, "b%d", a->i != 0);
-        break;
+        return mix64((uint64_t)(a->i != 0)) ^ 4;
     default:
-        return -1;
+        return mix64((uint64_t)a->i) ^ 2;
     }
-    vi = dict_index(&l->vals, spelled, &added);
-    if (ki < 0 || vi < 0)
-        return -1;
-    if (added) {
-        VectorTile__Tile__Value *v;
-        if (l->nvalues == l->cap_values) {
-            size_t cap = l->cap_values ? l->cap_values * 2 : 16;
-            VectorTile__Tile__Value *nv = realloc(l->values, cap * sizeof *nv);
-            if (!nv)
-                return -1;
-            l->values = nv;
-            l->cap_values = cap;
-        }
-        v = &l->values[l->nvalues++];
-        vector_tile__tile__value__init(v);
-        if (a->kind == GEO_MVT_STRING) {
-            v->string_value = strdup(a->s ? a->s : "");
-            if (!v->string_value)
-                return -1;
-        } else if (a->kind == GEO_MVT_INT) {
-            v->has_sint_value = 1;
-            v->sint_value = a->i;
-        } else if (a->kind == GEO_MVT_DOUBLE) {
-            v->has_double_value = 1;
-            v->double_value = a->d;
-        } else {
-            v->has_bool_value = 1;
-            v->bool_value = a->i != 0;
-        }
+}
+
+static int value_eq(const VectorTile__Tile__Value *v, const struct geo_mvt_attr *a)
+{
+    switch (a->kind) {
+    case GEO_MVT_STRING:
+        return v->string_value && strcmp(v->string_value, a->s ? a->s : "") == 0;
+    case GEO_MVT_DOUBLE: /* bit for bit: -0.0 and 0.0 stay two values */
+        return v->has_double_value && memcmp(&v->double_value, &a->d, sizeof a->d) == 0;
+    case GEO_MVT_BOOL:
+        return v->has_bool_value && v->bool_value == (a->i != 0);
+    default:
+        return v->has_sint_value && v->sint_value == a->i;
     }
-    return push(tags, (uint32_t)ki) | push(tags, (uint32_t)vi);
+}
+
+/* The index of a's value in l->values, added when new; -1 on out of memory or a bad kind. */
+static long value_index(struct layer *l, const struct geo_mvt_attr *a)
+{
+    uint64_t h;
+    size_t k;
+    VectorTile__Tile__Value *v;
+
+    if (a->kind < GEO_MVT_STRING || a->kind > GEO_MVT_BOOL)
+        return -1;
+    h = value_hash(a);
+    if ((l->nvalues + 1) * 2 > l->vmask + 1) {
+        size_t size = l->vmask ? (l->vmask + 1) * 2 : 256;
+        uint32_t *slots = calloc(size, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < l->nvalues; i++) {
+            for (k = l->vhash[i] & (size - 1); slots[k]; k = (k + 1) & (size - 1))
+                ;
+            slots[k] = (uint32_t)i + 1;
+        }
+        free(l->vslots);
+        l->vslots = slots;
+        l->vmask = size - 1;
+    }
+    for (k = h & l->vmask; l->vslots[k]; k = (k + 1) & l->vmask) {
+        uint32_t i = l->vslots[k] - 1;
+        if (l->vhash[i] == h && value_eq(&l->values[i], a))
+            return (long)i;
+    }
+    if (l->nvalues == l->cap_values) {
+        size_t cap = l->cap_values ? l->cap_values * 2 : 64;
+        VectorTile__Tile__Value *nv = realloc(l->values, cap * sizeof *nv);
+        uint64_t *nh;
+        if (!nv)
+            return -1;
+        l->values = nv;
+        nh = realloc(l->vhash, cap * sizeof *nh);
+        if (!nh)
+            return -1;
+        l->vhash = nh;
+        l->cap_values = cap;
+    }
+    v = &l->values[l->nvalues];
+    vector_tile__tile__value__init(v);
+    if (a->kind == GEO_MVT_STRING) {
+        v->string_value = strdup(a->s ? a->s : "");
+        if (!v->string_value)
+            return -1;
+    } else if (a->kind == GEO_MVT_INT) {
+        v->has_sint_value = 1;
+        v->sint_value = a->i;
+    } else if (a->kind == GEO_MVT_DOUBLE) {
+        v->has_double_value = 1;
+        v->double_value = a->d;
+    } else {
+        v->has_bool_value = 1;
+        v->bool_value = a->i != 0;
+    }
+    l->vhash[l->nvalues] = h;
+    l->vslots[k] = (uint32_t)l->nvalues + 1;
+    return (long)l->nvalues++;
+}
+
+static long key_index(struct layer *l, const char *key)
+{
+    int added;
+    long k;
+
+    for (int i = 0; i < l->nkc; i++)
+        if (l->kptr[i] == key)
+            return l->kidx[i];
+    k = dict_index(&l->keys, key, &added);
+    if (k >= 0 && l->nkc < KEY_CACHE) {
+        l->kptr[l->nkc] = key;
+        l->kidx[l->nkc++] = (uint32_t)k;
+    }
+    return k;
+}
+
+/* The attributes as key and value indices, appended to the layer's tags for feature f. */
+static int tags_of(struct layer *l, struct feature *f, const struct geo_mvt_attr *attrs,
+                   size_t nattrs)
+{
+    f->tag_at = l->tags.n;
+    for (size_t i = 0; i < nattrs; i++) {
+        long ki = key_index(l, attrs[i].key), vi = value_index(l, &attrs[i]);
+        if (ki < 0 || vi < 0 || push(&l->tags, (uint32_t)ki) || push(&l->tags, (uint32_t)vi))
+            return -1;
+    }
+    f->ntags = l->tags.n - f->tag_at;
+    return 0;
 }
 
 static struct feature *feature_add(struct layer *l)
@@ -259,7 +343,6 @@ int geo_mvt_point(struct geo_mvt *m, int layer, uint64_t id, int32_t x, int32_t 
 {
     struct layer *l;
     struct feature *f;
-    int fail = 0;
 
     if (layer < 0 || (size_t)layer >= m->nl)
         return -1;
@@ -269,21 +352,20 @@ int geo_mvt_point(struct geo_mvt *m, int layer, uint64_t id, int32_t x, int32_t 
         return -1;
     f->id = id;
     f->type = VECTOR_TILE__TILE__GEOM_TYPE__POINT;
-    fail |= push(&f->geom, command(CMD_MOVE_TO, 1)) | push(&f->geom, zigzag(x)) |
-            push(&f->geom, zigzag(y));
-    for (size_t i = 0; i < nattrs && !fail; i++)
-        fail |= tag(l, &f->tags, &attrs[i]);
-    return fail ? -1 : 0;
+    f->geom_at = l->geom.n;
+    if (push(&l->geom, command(CMD_MOVE_TO, 1)) || push(&l->geom, zigzag(x)) ||
+        push(&l->geom, zigzag(y)))
+        return -1;
+    f->ngeom = 3;
+    return tags_of(l, f, attrs, nattrs);
 }
 
 int geo_mvt_polygon_begin(struct geo_mvt *m, int layer, uint64_t id)
 {
     if (layer < 0 || (size_t)layer >= m->nl || m->open_layer >= 0)
         return -1;
-    feature_fini(&m->cur);
-    memset(&m->cur, 0, sizeof m->cur);
-    m->cur.id = id;
-    m->cur.type = VECTOR_TILE__TILE__GEOM_TYPE__POLYGON;
+    m->poly.n = 0;
+    m->poly_id = id;
     m->open_layer = layer;
     m->keep_holes = 0;
     m->cx = m->cy = 0;
@@ -331,15 +413,15 @@ int geo_mvt_ring(struct geo_mvt *m, const int32_t *xy, size_t n, int exterior)
             m->ring[2 * a] = m->ring[2 * b], m->ring[2 * a + 1] = m->ring[2 * b + 1];
             m->ring[2 * b] = tx, m->ring[2 * b + 1] = ty;
         }
-    fail |= push(&m->cur.geom, command(CMD_MOVE_TO, 1));
-    fail |= push(&m->cur.geom, zigzag(m->ring[0] - m->cx)) |
-            push(&m->cur.geom, zigzag(m->ring[1] - m->cy));
-    fail |= push(&m->cur.geom, command(CMD_LINE_TO, (uint32_t)(k - 1)));
+    fail |= push(&m->poly, command(CMD_MOVE_TO, 1));
+    fail |= push(&m->poly, zigzag(m->ring[0] - m->cx)) |
+            push(&m->poly, zigzag(m->ring[1] - m->cy));
+    fail |= push(&m->poly, command(CMD_LINE_TO, (uint32_t)(k - 1)));
     for (size_t i = 1; i < k; i++) {
-        fail |= push(&m->cur.geom, zigzag(m->ring[2 * i] - m->ring[2 * i - 2])) |
-                push(&m->cur.geom, zigzag(m->ring[2 * i + 1] - m->ring[2 * i - 1]));
+        fail |= push(&m->poly, zigzag(m->ring[2 * i] - m->ring[2 * i - 2])) |
+                push(&m->poly, zigzag(m->ring[2 * i + 1] - m->ring[2 * i - 1]));
     }
-    fail |= push(&m->cur.geom, command(CMD_CLOSE_PATH, 1));
+    fail |= push(&m->poly, command(CMD_CLOSE_PATH, 1));
     m->cx = m->ring[2 * k - 2];
     m->cy = m->ring[2 * k - 1];
     if (exterior)
@@ -351,25 +433,25 @@ int geo_mvt_polygon_end(struct geo_mvt *m, const struct geo_mvt_attr *attrs, siz
 {
     struct layer *l;
     struct feature *f;
-    int fail = 0;
 
     if (m->open_layer < 0)
         return -1;
     l = &m->l[m->open_layer];
     m->open_layer = -1;
-    if (m->cur.geom.n == 0) { /* every ring collapsed */
-        feature_fini(&m->cur);
-        memset(&m->cur, 0, sizeof m->cur);
+    if (m->poly.n == 0) /* every ring collapsed */
         return 0;
-    }
     f = feature_add(l);
     if (!f)
         return -1;
-    *f = m->cur; /* the arrays move to the layer */
-    memset(&m->cur, 0, sizeof m->cur);
-    for (size_t i = 0; i < nattrs && !fail; i++)
-        fail |= tag(l, &f->tags, &attrs[i]);
-    return fail ? -1 : 0;
+    f->id = m->poly_id;
+    f->type = VECTOR_TILE__TILE__GEOM_TYPE__POLYGON;
+    f->geom_at = l->geom.n;
+    for (size_t i = 0; i < m->poly.n; i++)
+        if (push(&l->geom, m->poly.v[i]))
+            return -1;
+    f->ngeom = m->poly.n;
+    m->poly.n = 0;
+    return tags_of(l, f, attrs, nattrs);
 }
 
 size_t geo_mvt_features(const struct geo_mvt *m)
@@ -427,10 +509,10 @@ int geo_mvt_encode(struct geo_mvt *m, unsigned char **out, size_t *len, struct r
             F->id = l->f[k].id;
             F->has_type = 1;
             F->type = (VectorTile__Tile__GeomType)l->f[k].type;
-            F->n_tags = l->f[k].tags.n;
-            F->tags = l->f[k].tags.v;
-            F->n_geometry = l->f[k].geom.n;
-            F->geometry = l->f[k].geom.v;
+            F->n_tags = l->f[k].ntags;
+            F->tags = l->tags.v + l->f[k].tag_at;
+            F->n_geometry = l->f[k].ngeom;
+            F->geometry = l->geom.v + l->f[k].geom_at;
             fp[fi++] = F;
         }
         lp[tile.n_layers++] = L;

@@ -19,7 +19,8 @@
 enum geo_mvt_kind { GEO_MVT_STRING = 1, GEO_MVT_INT, GEO_MVT_DOUBLE, GEO_MVT_BOOL };
 
 struct geo_mvt_attr {
-    const char *key;
+    const char *key; /* looked up by address first: its text must not change while the
+                      * builder lives (pass literals or stable strings) */
     enum geo_mvt_kind kind;
     const char *s; /* GEO_MVT_STRING; copied */
     int64_t i;     /* GEO_MVT_INT, and GEO_MVT_BOOL (0 or 1) */

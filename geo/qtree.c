@@ -8,8 +8,10 @@
  */
 #include "geo/qtree.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MERGE_AT (GEO_QTREE_BUCKET / 4) /* a subtree this small becomes one bucket again */
 
@@ -59,6 +61,17 @@ void geo_qtree_destroy(struct geo_qtree *t)
     free(t);
 }
 
+/* A big tree's walks touch nodes all over its array: ask for transparent huge pages (2 MB), so
+ * a walk is not one TLB miss per node. Advice only: without it nothing changes but speed. */
+static void huge_pages(void *p, size_t len)
+{
+    const uintptr_t page = 4096;
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + len) & ~(page - 1);
+
+    if (len >= (2u << 20) && hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 /* Room for a split at every level: an insert then cannot fail half way. */
 static int reserve(struct geo_qtree *t)
 {
@@ -69,6 +82,7 @@ static int reserve(struct geo_qtree *t)
             return -1;
         t->v = v;
         t->cap = cap;
+        huge_pages(v, cap * sizeof *v);
     }
     return 0;
 }
@@ -287,6 +301,7 @@ static void bucket_cells(struct walk *w, const struct node *nd)
         for (uint32_t b = a; b < n; b++)
             if ((w->items[ids[b]].wx >> shift) == cx && (w->items[ids[b]].wy >> shift) == cy)
                 add(&c, &w->items[ids[b]], 1);
+        c.first = ids[a] + 1;
         emit(w, cx, cy, &c);
     }
 }
@@ -306,7 +321,9 @@ static int walk(struct walk *w, uint32_t i, uint32_t x, uint32_t y)
             return 0;
     }
     if (!w->item && shift == 0) {
-        emit(w, x, y, &nd->c);
+        struct geo_qtree_cell c = nd->c;
+        c.first = nd->inner ? 0 : nd->head; /* a bucket's first item + 1 */
+        emit(w, x, y, &c);
         return 0;
     }
     if (!nd->inner) {

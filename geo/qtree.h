@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GEO_QTREE_DEPTH   22 /* deepest cells: the pixels of a z13 tile drawn 512 px wide */
+#define GEO_QTREE_DEPTH   24 /* deepest cells: 4 px cells of a z17 tile 512 px wide (~2.4 m) */
 #define GEO_QTREE_BUCKET  16
 #define GEO_QTREE_CLASSES 3 /* counted apart (for reporta: the open statuses) */
 #define GEO_QTREE_ROLES   3 /* trees an item can be in at once (each tree takes one role) */
@@ -34,10 +34,14 @@ struct geo_qtree_item {
 };
 
 /* What a cell holds: items under it, per class and in all, their weight, and the sums of their
- * positions (world units at GEO_QTREE_DEPTH) for a centroid. */
+ * positions (world units at GEO_QTREE_DEPTH) for a centroid. first: in a cell handed out by
+ * geo_qtree_cells whose items the walk had at hand (a bucket), one of them + 1; 0 otherwise.
+ * A cell of one item that is not under a bucket cannot occur (such subtrees are merged), so
+ * a one-item cell names its item. */
 struct geo_qtree_cell {
     uint32_t n, count[GEO_QTREE_CLASSES];
     float weight;
+    uint32_t first;
     int64_t sx, sy;
 };
 

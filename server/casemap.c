@@ -4,12 +4,18 @@
  * open-addressing table. Service, entity and area codes are interned to small numbers; a tree
  * exists per service and per entity that has open cases. A record's quadtree item id is its
  * slot. Weight of a case: 1 + its confirmations ("me too").
- * Heat: the tree's cells at the tile's pixel level, or its items in the tile where the filter
- * must look at each case, binned to pixels. The scale is the weight of the filter's densest
+ * Heat: the tree's cells of 4 px (CASEMAP_HEAT_CELL_SHIFT), each drawn at its cases' centroid
+ * (so the blur of 16 px hides the binning), or its items in the tile where the filter must look
+ * at each case. The scale is the weight of the filter's densest
  * ~2.4 km cell (CASEMAP_SCALE_LEVEL) as the kernel spreads it over the zoom's pixels: the same
  * density gives the same colour at every zoom, and every tile of a zoom and filter shares it.
  * It is measured by a walk of that level (a few thousand cells), again when the tree has
  * changed, at most once a second.
+ * Case tiles: the cells of 8 px (CASEMAP_CLUSTER_SHIFT) below the tile: a cell with one case
+ * is that case, more are a cluster at their centroid. At most 1,024 features a tile, however
+ * many cases lie under it.
+ * casemap_load fills the records first and then inserts them in Z-order: tree nodes are then
+ * laid out in the order walks visit them.
  */
 #include "server/casemap.h"
 
@@ -391,7 +397,8 @@ static int fill_rec(struct casemap *cm, uint32_t slot, const struct store_point 
     return 0;
 }
 
-static int put_locked(struct casemap *cm, const struct store_point *p, double where[2])
+/* link = 0 (casemap_load): the record only; casemap_load links every record afterwards. */
+static int put_locked(struct casemap *cm, const struct store_point *p, double where[2], int link)
 {
     unsigned bit = casemap_status_bit(p->status);
     int found;
@@ -403,7 +410,8 @@ static int put_locked(struct casemap *cm, const struct store_point *p, double wh
         slot = cm->ids[k] - 1;
         where[0] = cm->r[slot].lon;
         where[1] = cm->r[slot].lat;
-        unlink_rec(cm, slot);
+        if (link)
+            unlink_rec(cm, slot);
         if (!bit) {
             cm->r[slot].used = 0;
             id_remove(cm, k);
@@ -442,7 +450,7 @@ static int put_locked(struct casemap *cm, const struct store_point *p, double wh
         cm->ids[k] = slot + 1;
         cm->count++;
     }
-    if (fill_rec(cm, slot, p, bit) || link_rec(cm, slot)) {
+    if (fill_rec(cm, slot, p, bit) || (link && link_rec(cm, slot))) {
         /* out of memory: drop the case from the map rather than keep it half in (it is in no
          * tree now); tiles miss it until the next restart, the store still has it */
         cm->r[slot].used = 0;
@@ -460,7 +468,7 @@ int casemap_put(struct casemap *cm, const struct store_point *p, double where[2]
     int rc;
 
     pthread_rwlock_wrlock(&cm->lock);
-    rc = put_locked(cm, p, where);
+    rc = put_locked(cm, p, where, 1);
     pthread_rwlock_unlock(&cm->lock);
     return rc ? rp_err_set(err, RP_NO_MEMORY, "case map") : RP_OK;
 }
@@ -468,15 +476,87 @@ int casemap_put(struct casemap *cm, const struct store_point *p, double where[2]
 static int load_one(void *ctx, const struct store_point *p, struct rp_err *err)
 {
     double where[2];
-    return put_locked(ctx, p, where) ? rp_err_set(err, RP_NO_MEMORY, "case map") : RP_OK;
+    return put_locked(ctx, p, where, 0) ? rp_err_set(err, RP_NO_MEMORY, "case map") : RP_OK;
+}
+
+/* The Z-order (Morton) key of an item: bits of y and x interleaved. */
+static uint64_t morton(const struct geo_qtree_item *it)
+{
+    uint64_t k = 0;
+    for (int b = GEO_QTREE_DEPTH - 1; b >= 0; b--)
+        k = k << 2 | ((uint64_t)(it->wy >> b & 1) << 1) | (it->wx >> b & 1);
+    return k;
+}
+
+struct keyed {
+    uint64_t key;
+    uint32_t slot;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+/* Records and items into the order of `order` (order[k].slot moves to slot k), in place by
+ * following the permutation's cycles; then the id table anew. Every slot must be in order. */
+static void permute(struct casemap *cm, struct keyed *order, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct rec r;
+        struct geo_qtree_item it;
+        size_t j = k;
+        if (order[k].slot == UINT32_MAX)
+            continue; /* moved with an earlier cycle */
+        r = cm->r[k];
+        it = cm->it[k];
+        for (;;) {
+            size_t src = order[j].slot;
+            order[j].slot = UINT32_MAX;
+            if (src == k) {
+                cm->r[j] = r;
+                cm->it[j] = it;
+                break;
+            }
+            cm->r[j] = cm->r[src];
+            cm->it[j] = cm->it[src];
+            j = src;
+        }
+    }
+    memset(cm->ids, 0, (cm->ids_mask + 1) * sizeof *cm->ids);
+    for (size_t k = 0; k < n; k++) {
+        int found;
+        cm->ids[id_probe(cm, cm->r[k].id, &found)] = (uint32_t)k + 1;
+        order[k].slot = (uint32_t)k;
+    }
 }
 
 int casemap_load(struct casemap *cm, struct store *s, struct rp_err *err)
 {
+    struct keyed *order = NULL;
+    size_t n = 0;
     int rc;
 
     pthread_rwlock_wrlock(&cm->lock);
     rc = store_points_open(s, load_one, cm, err);
+    /* Records, items and tree nodes in Z-order: a tile's walk then reads neighbouring memory
+     * (a bucket's items, the nodes below a node) instead of a cache and TLB miss for each.
+     * Measured at 1,000,000 cases: a dense z8 heat tile gathers its cells ~4x faster. */
+    if (rc == RP_OK && cm->n && !(order = malloc(cm->n * sizeof *order)))
+        rc = rp_err_set(err, RP_NO_MEMORY, "case map");
+    for (size_t i = 0; rc == RP_OK && i < cm->n; i++)
+        if (cm->r[i].used)
+            order[n++] = (struct keyed){morton(&cm->it[i]), (uint32_t)i};
+    if (rc == RP_OK) {
+        qsort(order, n, sizeof *order, cmp_keyed);
+        if (n == cm->n && cm->nfree == 0)
+            permute(cm, order, n);
+    }
+    for (size_t i = 0; rc == RP_OK && i < n; i++)
+        if (link_rec(cm, order[i].slot))
+            rc = rp_err_set(err, RP_NO_MEMORY, "case map");
+    free(order);
     pthread_rwlock_unlock(&cm->lock);
     return rc;
 }
@@ -615,14 +695,20 @@ struct heat_walk {
     const struct plan *p;
     const struct geo_tile *t;
     struct geo_heat *h;
-    int64_t ox, oy; /* tile origin in cells */
+    int64_t ox, oy; /* tile origin in pixels */
+    int pl;         /* the pixels' level */
     size_t n;
 };
 
 static void heat_cell(void *ctx, uint32_t cx, uint32_t cy, const struct geo_qtree_cell *c)
 {
     struct heat_walk *w = ctx;
-    geo_heat_add(w->h, (double)((int64_t)cx - w->ox), (double)((int64_t)cy - w->oy), c->weight);
+    /* the cell's weight at its cases' centroid (world units at GEO_QTREE_DEPTH -> pixels) */
+    double px = ldexp((double)c->sx / c->n, w->pl - GEO_QTREE_DEPTH) - (double)w->ox,
+           py = ldexp((double)c->sy / c->n, w->pl - GEO_QTREE_DEPTH) - (double)w->oy;
+
+    (void)cx, (void)cy;
+    geo_heat_add(w->h, px, py, c->weight);
     w->n++;
 }
 
@@ -644,18 +730,16 @@ int casemap_heat(struct casemap *cm, const struct casemap_filter *f, const struc
                  struct geo_heat *h, size_t *cells, struct rp_err *err)
 {
     struct plan p;
-    struct heat_walk w = {cm, &p, t, h, 0, 0, 0};
-    int pl = pixel_level(t->z, h->size);
+    int pl = pixel_level(t->z, h->size), cl = pl - CASEMAP_HEAT_CELL_SHIFT;
+    struct heat_walk w = {cm, &p, t, h, (int64_t)t->x * h->size, (int64_t)t->y * h->size, pl, 0};
     uint32_t r[4];
 
     (void)err;
     pthread_rwlock_rdlock(&cm->lock);
     plan_of(cm, f, &p);
-    if (p.tree && !p.scan_heat && pl <= GEO_QTREE_DEPTH) {
-        tile_rect(t, h->size, h->margin, pl, pl, r);
-        w.ox = (int64_t)t->x * h->size;
-        w.oy = (int64_t)t->y * h->size;
-        geo_qtree_cells(p.tree->q, cm->it, pl, r[0], r[1], r[2], r[3], heat_cell, &w);
+    if (p.tree && !p.scan_heat && cl <= GEO_QTREE_DEPTH) {
+        tile_rect(t, h->size, h->margin, cl, pl, r);
+        geo_qtree_cells(p.tree->q, cm->it, cl, r[0], r[1], r[2], r[3], heat_cell, &w);
     } else if (p.tree) {
         int level = pl < GEO_QTREE_DEPTH ? pl : GEO_QTREE_DEPTH;
         tile_rect(t, h->size, h->margin, level, pl, r);
@@ -739,16 +823,20 @@ static void mvt_cell(void *ctx, uint32_t cx, uint32_t cy, const struct geo_qtree
 {
     struct mvt_walk *w = ctx;
     uint32_t n = 0;
-    int level = w->t->z + 6;
+    int level = w->t->z + CASEMAP_CLUSTER_SHIFT;
 
     for (int k = 0; k < GEO_QTREE_CLASSES; k++)
         n += w->p->statuses & (1u << k) ? c->count[k] : 0;
     if (n == 0 || w->fail)
         return;
     if (n == 1) { /* a lone case shows as itself */
-        if (geo_qtree_items(w->p->tree->q, w->cm->it, level, cx, cy, cx + 1, cy + 1, one_item, w) <
-            0)
+        if (c->n == 1 && c->first) {
+            if (case_feature(w, &w->cm->r[c->first - 1]))
+                w->fail = 1;
+        } else if (geo_qtree_items(w->p->tree->q, w->cm->it, level, cx, cy, cx + 1, cy + 1,
+                                   one_item, w) < 0) {
             w->fail = 1;
+        }
         return;
     }
     if (cluster_feature(w, c->count, (double)c->sx / c->n, (double)c->sy / c->n))
@@ -778,21 +866,7 @@ static int mvt_scan_item(void *ctx, uint32_t item)
     return 0;
 }
 
-static int feature_item(void *ctx, uint32_t item)
-{
-    struct mvt_walk *w = ctx;
-    const struct rec *r = &w->cm->r[item];
-    double px, py;
-
-    if (!matches(w->p, r))
-        return 0;
-    geo_tile_pixel(w->t, 1.0, r->lon, r->lat, &px, &py);
-    if (px < 0 || py < 0 || px >= 1 || py >= 1)
-        return 0;
-    return case_feature(w, r) ? -1 : 0;
-}
-
-static int scan_clusters(struct mvt_walk *w, uint32_t r[4])
+static int scan_clusters(struct mvt_walk *w, int level, const uint32_t r[4])
 {
     size_t cells = CASEMAP_CLUSTER_GRID * CASEMAP_CLUSTER_GRID;
     int rc = 0;
@@ -804,7 +878,7 @@ static int scan_clusters(struct mvt_walk *w, uint32_t r[4])
     if (!w->count || !w->sx || !w->sy || !w->first)
         rc = -1;
     if (rc == 0)
-        (void)geo_qtree_items(w->p->tree->q, w->cm->it, w->t->z + 6, r[0], r[1], r[2], r[3],
+        (void)geo_qtree_items(w->p->tree->q, w->cm->it, level, r[0], r[1], r[2], r[3],
                               mvt_scan_item, w);
     for (size_t k = 0; rc == 0 && k < cells; k++) {
         uint32_t n = w->count[k][0] + w->count[k][1] + w->count[k][2];
@@ -825,26 +899,21 @@ int casemap_mvt(struct casemap *cm, const struct casemap_filter *f, const struct
 {
     struct plan p;
     struct mvt_walk w = {cm, &p, t, m, layer, 0, now, NULL, NULL, NULL, NULL};
+    int cl = t->z + CASEMAP_CLUSTER_SHIFT; /* the level of the cluster cells */
     uint32_t r[4];
     int rc = 0;
 
     pthread_rwlock_rdlock(&cm->lock);
     plan_of(cm, f, &p);
     p.now = now;
-    if (p.tree && t->z <= CASEMAP_CLUSTER_ZOOM_MAX) {
-        int level = t->z + 6; /* 64 cells per tile side */
-        tile_rect(t, CASEMAP_CLUSTER_GRID, 0, level, level, r);
-        if (!p.scan_mvt) {
-            geo_qtree_cells(p.tree->q, cm->it, level, r[0], r[1], r[2], r[3], mvt_cell, &w);
-            rc = w.fail ? -1 : 0;
-        } else {
-            rc = scan_clusters(&w, r);
-        }
-    } else if (p.tree) {
-        int level = t->z < GEO_QTREE_DEPTH ? t->z : GEO_QTREE_DEPTH;
-        int shift = t->z - level;
-        rc = geo_qtree_items(p.tree->q, cm->it, level, t->x >> shift, t->y >> shift,
-                             (t->x >> shift) + 1, (t->y >> shift) + 1, feature_item, &w);
+    if (p.tree && !p.scan_mvt && cl <= GEO_QTREE_DEPTH) {
+        tile_rect(t, CASEMAP_CLUSTER_GRID, 0, cl, cl, r);
+        geo_qtree_cells(p.tree->q, cm->it, cl, r[0], r[1], r[2], r[3], mvt_cell, &w);
+        rc = w.fail ? -1 : 0;
+    } else if (p.tree) { /* a filter the trees do not count, or cells finer than the tree */
+        int level = cl < GEO_QTREE_DEPTH ? cl : GEO_QTREE_DEPTH;
+        tile_rect(t, CASEMAP_CLUSTER_GRID, 0, level, cl, r);
+        rc = scan_clusters(&w, level, r);
     }
     pthread_rwlock_unlock(&cm->lock);
     return rc < 0 ? rp_err_set(err, RP_NO_MEMORY, "case tile") : RP_OK;

@@ -2,8 +2,8 @@
  * server/casemap.h - the open cases in memory, for maps. Every open case (received, assigned,
  * in_progress) is a record and an item in three count quadtrees (geo/qtree.h): all open cases,
  * its service's and its entity's. A heat or case tile with no filter, or a filter on one
- * service or one entity, reads that tree's cells at pixel resolution: its cost follows its
- * non-empty pixels, not the cases under it. Other filters (area, since, overdue, a subset of
+ * service or one entity, reads that tree's cells a few levels below the tile (4 px cells for
+ * heat, 8 px for clusters): its cost follows those cells, not the cases under them. Other filters (area, since, overdue, a subset of
  * the open statuses for heat, service and entity together) walk the tile's cases in the
  * smallest such tree. Closed statuses are not here: the caller reads them from the store.
  * Loaded once at startup (casemap_load), then kept by casemap_put after every committed
@@ -21,11 +21,14 @@
 #include "geo/mvt.h"
 #include "geo/tile.h"
 
-#define CASEMAP_CLUSTER_ZOOM_MAX 13  /* case tiles up to here cluster; above, a feature per case */
-#define CASEMAP_CLUSTER_GRID     64  /* cluster cells per tile side (4 px at 256 px) */
-#define CASEMAP_SCALE_LEVEL      14  /* heat scale: the densest cell of this level (~2.4 km) */
-#define CASEMAP_SCALE_REFRESH_S  1.0 /* a stale densest-cell figure is recomputed this often */
-#define CASEMAP_SCALE_MIN_CASES  3.0 /* full red never takes fewer cases than this in one spot */
+/* Case tiles cluster on a grid of 2^5 = 32 cells per side, at every zoom: 8 px at 256 px, as
+ * close as two pins get before they overlap. A cell holding one case shows that case. */
+#define CASEMAP_CLUSTER_SHIFT   5
+#define CASEMAP_CLUSTER_GRID    (1 << CASEMAP_CLUSTER_SHIFT)
+#define CASEMAP_HEAT_CELL_SHIFT 2   /* heat reads cells of 2^2 = 4 px, each at its centroid */
+#define CASEMAP_SCALE_LEVEL     14  /* heat scale: the densest cell of this level (~2.4 km) */
+#define CASEMAP_SCALE_REFRESH_S 1.0 /* a stale densest-cell figure is recomputed this often */
+#define CASEMAP_SCALE_MIN_CASES 3.0 /* full red never takes fewer cases than this in one spot */
 
 /* Open statuses, as bits. */
 #define CASEMAP_RECEIVED    1u
@@ -66,8 +69,8 @@ double casemap_heat_scale(struct casemap *cm, const struct casemap_filter *f, in
 int casemap_heat(struct casemap *cm, const struct casemap_filter *f, const struct geo_tile *t,
                  struct geo_heat *h, size_t *cells, struct rp_err *err);
 
-/* The cases of tile t as features of `layer` in m (clusters up to CASEMAP_CLUSTER_ZOOM_MAX):
- * case features carry id (case number), service, status, entity, age_hours, overdue,
+/* The cases of tile t as features of `layer` in m, clustered (CASEMAP_CLUSTER_GRID): case
+ * features carry id (case number), service, status, entity, age_hours, overdue,
  * confirmations; clusters count, received, assigned, in_progress. Nothing else: no reporter
  * field is in the map at all. now: epoch seconds, for age and overdue. */
 int casemap_mvt(struct casemap *cm, const struct casemap_filter *f, const struct geo_tile *t,

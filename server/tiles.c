@@ -32,7 +32,7 @@ static const struct layer {
     [TILES_HEAT]  = {"heat",  1u << TILES_PNG, 0, 0, TILES_HEAT_MAX_AGE_S,
                      "heatmap of open cases (weight 1 + confirmations)"},
     [TILES_CASES] = {"cases", 1u << TILES_MVT, 0, TILES_CASES_TTL_S, TILES_HEAT_MAX_AGE_S,
-                     "open cases: clustered up to z13, one point per case above"},
+                     "open cases: a point per case, clustered where pins would overlap (8 px)"},
     [TILES_AREAS] = {"areas", 1u << TILES_PNG | 1u << TILES_MVT, 1, 0, TILES_AREAS_MAX_AGE_S,
                      "provincias, distritos and corregimientos"},
 };
