@@ -1,14 +1,16 @@
 /*
  * bench/tiles.c - cold tile renders, in process, and the same vector tiles from PostGIS.
- *   bench_tiles render DB TILES_OUT      loads the case map from DB, picks tiles where cases
- *                                        are (at z6, z8, z12, z15, z17: a random case's tile,
- *                                        so dense places come up as often as crews look at
- *                                        them), renders each as heat PNG and cases MVT with no
- *                                        cache, prints p50/p99 per zoom, writes the tiles
- *   bench_tiles postgis CONNINFO TILES   times ST_AsMVT(ST_AsMVTGeom(...)) per tile on table
- *                                        cases (geometry(Point, 3857), GiST), as Martin and
- *                                        pg_tileserv query, and prints p50/p99 per zoom
- *                                        and the tile over central Panamá at each zoom
+ *   bench_tiles render SMALL_DB BIG_DB TILES_OUT
+ *       loads the case maps of both databases, picks tiles where the big one's cases are (at
+ *       z6, z8, z12, z15, z17: a random case's tile, so dense places come up as often as crews
+ *       look at them), renders each as heat PNG and cases MVT with no cache on both maps in
+ *       turn (so both are measured under the same machine load), prints p50/p99 per zoom and
+ *       the big/small ratio, then the same for the tile over central Panamá; writes the
+ *       tiles for the PostGIS run
+ *   bench_tiles postgis CONNINFO BIG_DB TILES
+ *       times ST_AsMVT(ST_AsMVTGeom(...)) per tile on table cases (geometry(Point, 3857),
+ *       GiST), as Martin and pg_tileserv query, and reporta's case tile of the same tile from
+ *       BIG_DB's case map, in turn; prints both p50/p99 per zoom and their ratio
  * Tiles files: one "z x y" per line. Fixed seed; each tile is rendered TIMED_PASSES times and
  * every render counts.
  */
@@ -108,84 +110,165 @@ static int render_one(struct casemap *cm, const struct geo_tile *t, double *heat
     return 0;
 }
 
-static int render(const char *db, const char *tiles_out)
+struct map {
+    const char *db;
+    struct store *s;
+    struct casemap *cm;
+    struct pts pts;
+    size_t cases, bytes;
+    double load_s;
+};
+
+static int map_load(struct map *m, const char *db)
 {
     struct rp_err err = {0};
-    struct store *s = NULL;
-    struct casemap *cm = casemap_create();
-    struct pts pts = {0};
-    size_t ncases = 0, bytes = 0;
     double t0 = now_ms();
-    FILE *out = fopen(tiles_out, "w");
 
-    if (!cm || !out || store_open(db, &s, &err) || casemap_load(cm, s, &err) ||
-        store_points_open(s, keep_point, &pts, &err) || pts.n == 0) {
-        fprintf(stderr, "bench_tiles: %s\n", err.msg[0] ? err.msg : "setup failed");
+    m->db = db;
+    m->cm = casemap_create();
+    if (!m->cm || store_open(db, &m->s, &err) || casemap_load(m->cm, m->s, &err) ||
+        store_points_open(m->s, keep_point, &m->pts, &err) || m->pts.n == 0) {
+        fprintf(stderr, "bench_tiles: %s: %s\n", db, err.msg[0] ? err.msg : "no cases");
         return 1;
     }
-    casemap_stats(cm, &ncases, &bytes);
-    printf("bench/tiles  cases=%zu map=%.0f MB loaded in %.1f s  seed=%d tiles/zoom=%d passes=%d "
-           "cpus=%ld (cold: no cache)\n",
-           ncases, bytes / 1e6, (now_ms() - t0) / 1e3, SEED, TILES_PER_Z, TIMED_PASSES,
-           sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-6s %10s %10s %10s %10s %12s %12s\n", "zoom", "heat p50", "heat p99", "mvt p50",
-           "mvt p99", "mvt features", "heat bytes");
+    m->load_s = (now_ms() - t0) / 1e3;
+    casemap_stats(m->cm, &m->cases, &m->bytes);
+    return 0;
+}
+
+static void map_free(struct map *m)
+{
+    casemap_destroy(m->cm);
+    store_close(m->s);
+    free(m->pts.v);
+}
+
+struct series {
+    double heat[TILES_PER_Z * TIMED_PASSES], mvt[TILES_PER_Z * TIMED_PASSES];
+    size_t features, png_bytes;
+    int n;
+};
+
+/* Tile t on both maps, in turn, TIMED_PASSES times: the two are measured under the same load. */
+static int render_pair(struct map m[2], const struct geo_tile *t, struct series out[2])
+{
+    for (int pass = 0; pass < TIMED_PASSES; pass++)
+        for (int i = 0; i < 2; i++) {
+            struct series *sr = &out[i];
+            size_t fe = 0, hl = 0;
+            if (render_one(m[i].cm, t, &sr->heat[sr->n], &sr->mvt[sr->n], &fe, &hl))
+                return 1;
+            sr->features += fe;
+            sr->png_bytes += hl;
+            sr->n++;
+        }
+    return 0;
+}
+
+/* Tiles where the big map's cases are (at each zoom, the tile of a random case of it, so dense
+ * places come up as often as crews look at them), each rendered on both maps; then the tile
+ * over central Panamá. The first pg_tiles[z] tiles of each zoom go to tiles_out. */
+static int render(const char *small_db, const char *big_db, const char *tiles_out)
+{
+    struct map m[2] = {{0}};
+    FILE *out = fopen(tiles_out, "w");
+
+    if (!out || map_load(&m[0], small_db) || map_load(&m[1], big_db))
+        return 1;
+    for (int i = 0; i < 2; i++)
+        printf("bench/tiles  %s: cases=%zu map=%.0f MB loaded in %.1f s\n", m[i].db, m[i].cases,
+               m[i].bytes / 1e6, m[i].load_s);
+    printf("cold renders (no cache), seed=%d, %d tiles per zoom at random cases of the big map, "
+           "each %d times on each map in turn; cpus=%ld\n",
+           SEED, TILES_PER_Z, TIMED_PASSES, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%-5s | %-38s | %-38s | %-11s\n", "", "heat PNG p50 / p99", "cases MVT p50 / p99",
+           "big / small");
+    printf("%-5s | %8s %8s %9s %9s | %8s %8s %9s %9s | %5s %5s\n", "zoom", "small", "big",
+           "small", "big", "small", "big", "small", "big", "heat", "mvt");
     srand(SEED);
     for (int zi = 0; zi < ZOOMS; zi++) {
-        double heat[TILES_PER_Z * TIMED_PASSES], mvt[TILES_PER_Z * TIMED_PASSES];
-        double h50, h99, m50, m99;
-        size_t feats = 0, hb = 0;
-        int n = 0;
+        static struct series sr[2];
+        double h[2][2], v[2][2];
+        memset(sr, 0, sizeof sr);
         for (int k = 0; k < TILES_PER_Z; k++) {
-            const double *p = pts.v[(size_t)rand() % pts.n];
+            const double *p = m[1].pts.v[(size_t)rand() % m[1].pts.n];
             struct geo_tile t;
             geo_tile_at(zooms[zi], p[0], p[1], &t);
             if (k < pg_tiles[zi])
                 fprintf(out, "%d %u %u\n", t.z, t.x, t.y);
-            for (int pass = 0; pass < TIMED_PASSES; pass++, n++) {
-                size_t fe = 0, hl = 0;
-                if (render_one(cm, &t, &heat[n], &mvt[n], &fe, &hl))
-                    return 1;
-                feats += fe;
-                hb += hl;
-            }
+            if (render_pair(m, &t, sr))
+                return 1;
         }
-        pct(heat, n, &h50, &h99);
-        pct(mvt, n, &m50, &m99);
-        printf("z%-5d %8.2fms %8.2fms %8.2fms %8.2fms %12zu %12zu\n", zooms[zi], h50, h99, m50,
-               m99, feats / (size_t)n, hb / (size_t)n);
-        printf("bench_tiles z=%d heat_p50_ms=%.3f mvt_p50_ms=%.3f\n", zooms[zi], h50, m50);
+        for (int i = 0; i < 2; i++) {
+            pct(sr[i].heat, sr[i].n, &h[i][0], &h[i][1]);
+            pct(sr[i].mvt, sr[i].n, &v[i][0], &v[i][1]);
+        }
+        printf("z%-4d | %6.2fms %6.2fms %7.2fms %7.2fms | %6.2fms %6.2fms %7.2fms %7.2fms | "
+               "%4.2fx %4.2fx\n",
+               zooms[zi], h[0][0], h[1][0], h[0][1], h[1][1], v[0][0], v[1][0], v[0][1], v[1][1],
+               h[1][0] / h[0][0], v[1][0] / v[0][0]);
+        printf("  (features per case tile: %zu small, %zu big; heat PNG bytes: %zu, %zu)\n",
+               sr[0].features / (size_t)sr[0].n, sr[1].features / (size_t)sr[1].n,
+               sr[0].png_bytes / (size_t)sr[0].n, sr[1].png_bytes / (size_t)sr[1].n);
     }
     /* The tile over central Panamá at each zoom: the most cases under one tile. */
-    printf("the tile over central Panamá (%.3f, %.3f), median of %d renders\n", DENSE_LAT,
-           DENSE_LON, DENSE_PASSES);
-    printf("%-6s %14s %10s %10s %12s\n", "zoom", "cases under it", "heat", "mvt", "mvt features");
+    printf("the tile over central Panamá (%.3f, %.3f), median of %d renders on each map in turn\n",
+           DENSE_LAT, DENSE_LON, DENSE_PASSES);
+    printf("%-5s | %-21s | %-19s | %-19s | %-13s | %s\n", "", "cases under it", "heat", "mvt",
+           "mvt features", "big / small");
     for (int zi = 0; zi < ZOOMS; zi++) {
         struct geo_tile t;
-        double heat[DENSE_PASSES], mvt[DENSE_PASSES], h50, m50, dummy;
-        size_t fe = 0, hl = 0, under = 0;
+        double heat[2][DENSE_PASSES], mvt[2][DENSE_PASSES], h50[2], m50[2], dummy;
+        size_t fe[2] = {0}, hl = 0, under[2] = {0};
         geo_tile_at(zooms[zi], DENSE_LON, DENSE_LAT, &t);
-        for (size_t i = 0; i < pts.n; i++) {
-            double px, py;
-            geo_tile_pixel(&t, 1.0, pts.v[i][0], pts.v[i][1], &px, &py);
-            under += px >= 0 && px < 1 && py >= 0 && py < 1;
-        }
+        for (int i = 0; i < 2; i++)
+            for (size_t k = 0; k < m[i].pts.n; k++) {
+                double px, py;
+                geo_tile_pixel(&t, 1.0, m[i].pts.v[k][0], m[i].pts.v[k][1], &px, &py);
+                under[i] += px >= 0 && px < 1 && py >= 0 && py < 1;
+            }
         for (int k = 0; k < DENSE_PASSES; k++)
-            if (render_one(cm, &t, &heat[k], &mvt[k], &fe, &hl))
-                return 1;
-        pct(heat, DENSE_PASSES, &h50, &dummy);
-        pct(mvt, DENSE_PASSES, &m50, &dummy);
-        printf("z%-5d %14zu %8.2fms %8.2fms %12zu\n", zooms[zi], under, h50, m50, fe);
-        printf("bench_tiles_dense z=%d heat_ms=%.3f mvt_ms=%.3f\n", zooms[zi], h50, m50);
+            for (int i = 0; i < 2; i++)
+                if (render_one(m[i].cm, &t, &heat[i][k], &mvt[i][k], &fe[i], &hl))
+                    return 1;
+        for (int i = 0; i < 2; i++) {
+            pct(heat[i], DENSE_PASSES, &h50[i], &dummy);
+            pct(mvt[i], DENSE_PASSES, &m50[i], &dummy);
+        }
+        printf("z%-4d | %9zu %11zu | %7.2fms %7.2fms | %7.2fms %7.2fms | %5zu %7zu | %4.2fx %4.2fx\n",
+               zooms[zi], under[0], under[1], h50[0], h50[1], m50[0], m50[1], fe[0], fe[1],
+               h50[1] / h50[0], m50[1] / m50[0]);
     }
     fclose(out);
-    casemap_destroy(cm);
-    store_close(s);
-    free(pts.v);
+    map_free(&m[0]);
+    map_free(&m[1]);
     return 0;
 }
 
-static int postgis(const char *conninfo, const char *tiles)
+/* Cases MVT of tile t, cold: its time and bytes. */
+static int mvt_one(struct casemap *cm, const struct geo_tile *t, double *ms, size_t *bytes)
+{
+    struct rp_err err = {0};
+    struct casemap_filter f = {0};
+    struct geo_mvt *m = geo_mvt_create();
+    unsigned char *mv = NULL;
+    size_t ml = 0;
+    double a = now_ms();
+    int layer = m ? geo_mvt_layer(m, "cases") : -1;
+
+    if (layer < 0 || casemap_mvt(cm, &f, t, m, layer, (int64_t)time(NULL), &err) ||
+        geo_mvt_encode(m, &mv, &ml, &err))
+        return fprintf(stderr, "mvt: %s\n", err.msg), 1;
+    *ms = now_ms() - a;
+    *bytes = ml;
+    geo_mvt_destroy(m);
+    free(mv);
+    return 0;
+}
+
+/* Each tile of the file from PostGIS, then from reporta's case map of db, TIMED_PASSES times
+ * in turn: both measured under the same machine load. */
+static int postgis(const char *conninfo, const char *db, const char *tiles)
 {
     static const char *sql =
         "SELECT ST_AsMVT(q, 'cases', 4096, 'geom') FROM (SELECT id, service, status, entity,"
@@ -195,18 +278,22 @@ static int postgis(const char *conninfo, const char *tiles)
         " FROM cases WHERE geom && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)) q";
     PGconn *c = PQconnectdb(conninfo);
     FILE *fp = fopen(tiles, "r");
-    double ms[ZOOMS][256];
-    long bytes[ZOOMS] = {0};
+    static double pg[ZOOMS][256], ours[ZOOMS][256];
+    long pg_bytes[ZOOMS] = {0}, our_bytes[ZOOMS] = {0};
     int n[ZOOMS] = {0}, z, x, y;
+    struct map m = {0};
 
     if (PQstatus(c) != CONNECTION_OK || !fp) {
         fprintf(stderr, "bench_tiles postgis: %s\n", PQerrorMessage(c));
         return 1;
     }
+    if (map_load(&m, db))
+        return 1;
     PQclear(PQprepare(c, "tile", sql, 3, NULL));
     while (fscanf(fp, "%d %d %d", &z, &x, &y) == 3) {
         char zs[8], xs[16], ys[16];
         const char *v[3] = {zs, xs, ys};
+        struct geo_tile t = {.z = z, .x = (uint32_t)x, .y = (uint32_t)y};
         int zi = 0;
         while (zi < ZOOMS && zooms[zi] != z)
             zi++;
@@ -214,36 +301,50 @@ static int postgis(const char *conninfo, const char *tiles)
         snprintf(xs, sizeof xs, "%d", x);
         snprintf(ys, sizeof ys, "%d", y);
         for (int pass = 0; zi < ZOOMS && pass < TIMED_PASSES && n[zi] < 256; pass++) {
+            size_t ob = 0;
             double a = now_ms();
             PGresult *r = PQexecPrepared(c, "tile", 3, v, NULL, NULL, 1);
             if (PQresultStatus(r) != PGRES_TUPLES_OK) {
                 fprintf(stderr, "bench_tiles postgis: %s\n", PQerrorMessage(c));
                 return 1;
             }
-            ms[zi][n[zi]++] = now_ms() - a;
-            bytes[zi] += PQgetlength(r, 0, 0);
+            pg[zi][n[zi]] = now_ms() - a;
+            pg_bytes[zi] += PQgetlength(r, 0, 0);
             PQclear(r);
+            if (mvt_one(m.cm, &t, &ours[zi][n[zi]], &ob))
+                return 1;
+            our_bytes[zi] += (long)ob;
+            n[zi]++;
         }
     }
-    printf("postgis ST_AsMVT  %s\n", PQparameterStatus(c, "server_version"));
-    printf("%-6s %10s %10s %12s\n", "zoom", "mvt p50", "mvt p99", "bytes");
+    printf("cases MVT, %zu cases: reporta (cold, in process) and PostGIS %s ST_AsMVT (through libpq "
+           "on a Unix socket), the same tiles in turn, %d times each\n",
+           m.cases, PQparameterStatus(c, "server_version"), TIMED_PASSES);
+    printf("%-5s %6s | %10s %10s %10s | %10s %10s %10s | %9s\n", "zoom", "tiles", "reporta",
+           "p99", "bytes", "postgis", "p99", "bytes", "p50 ratio");
     for (int zi = 0; zi < ZOOMS; zi++) {
-        double p50, p99;
-        pct(ms[zi], n[zi], &p50, &p99);
-        printf("z%-5d %8.2fms %8.2fms %12ld\n", zooms[zi], p50, p99, n[zi] ? bytes[zi] / n[zi] : 0);
-        printf("postgis z=%d mvt_p50_ms=%.3f\n", zooms[zi], p50);
+        double p50, p99, o50, o99;
+        pct(pg[zi], n[zi], &p50, &p99);
+        pct(ours[zi], n[zi], &o50, &o99);
+        printf("z%-4d %6d | %8.2fms %8.2fms %10ld | %8.2fms %8.2fms %10ld | %8.1fx\n", zooms[zi],
+               n[zi] / TIMED_PASSES, o50, o99, n[zi] ? our_bytes[zi] / n[zi] : 0, p50, p99,
+               n[zi] ? pg_bytes[zi] / n[zi] : 0, o50 > 0 ? p50 / o50 : 0);
     }
+    printf("(PostGIS returns every point of the tile: no clustering; reporta at most 1,024 "
+           "features)\n");
     fclose(fp);
     PQfinish(c);
+    map_free(&m);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "render") == 0)
-        return render(argv[2], argv[3]);
-    if (argc == 4 && strcmp(argv[1], "postgis") == 0)
-        return postgis(argv[2], argv[3]);
-    fprintf(stderr, "usage: bench_tiles render DB TILES_OUT | postgis CONNINFO TILES\n");
+    if (argc == 5 && strcmp(argv[1], "render") == 0)
+        return render(argv[2], argv[3], argv[4]);
+    if (argc == 5 && strcmp(argv[1], "postgis") == 0)
+        return postgis(argv[2], argv[3], argv[4]);
+    fprintf(stderr, "usage: bench_tiles render SMALL_DB BIG_DB TILES_OUT | postgis CONNINFO BIG_DB "
+                    "TILES\n");
     return 2;
 }

@@ -40,7 +40,15 @@ struct dict {
     size_t mask;
 };
 
-#define KEY_CACHE 16
+#define KEY_CACHE  16
+#define ARENA_CHUNK 8192
+
+/* The builder's string values, bump-allocated in chunks freed together. */
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    char data[];
+};
 
 struct layer {
     char *name;
@@ -61,6 +69,7 @@ struct layer {
 struct geo_mvt {
     struct layer *l;
     size_t nl, cap_l;
+    struct chunk *strings;
     /* the polygon being built */
     int open_layer, keep_holes;
     uint64_t poly_id;
@@ -159,8 +168,6 @@ void geo_mvt_destroy(struct geo_mvt *m)
         struct layer *l = &m->l[i];
         free(l->name);
         dict_fini(&l->keys);
-        for (size_t k = 0; k < l->nvalues; k++)
-            free(l->values[k].string_value);
         free(l->values);
         free(l->vhash);
         free(l->vslots);
@@ -169,6 +176,11 @@ void geo_mvt_destroy(struct geo_mvt *m)
         free(l->geom.v);
     }
     free(m->l);
+    while (m->strings) {
+        struct chunk *c = m->strings;
+        m->strings = c->next;
+        free(c);
+    }
     free(m->poly.v);
     free(m->ring);
     free(m);
@@ -189,6 +201,28 @@ int geo_mvt_layer(struct geo_mvt *m, const char *name)
     if (!m->l[m->nl].name)
         return -1;
     return (int)m->nl++;
+}
+
+static char *arena_strdup(struct geo_mvt *m, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    struct chunk *c = m->strings;
+    char *p;
+
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->next = m->strings;
+        c->used = 0;
+        c->cap = cap;
+        m->strings = c;
+    }
+    p = c->data + c->used;
+    memcpy(p, s, n);
+    c->used += n;
+    return p;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -232,7 +266,7 @@ static int value_eq(const VectorTile__Tile__Value *v, const struct geo_mvt_attr 
 }
 
 /* The index of a's value in l->values, added when new; -1 on out of memory or a bad kind. */
-static long value_index(struct layer *l, const struct geo_mvt_attr *a)
+static long value_index(struct geo_mvt *m, struct layer *l, const struct geo_mvt_attr *a)
 {
     uint64_t h;
     size_t k;
@@ -276,7 +310,7 @@ static long value_index(struct layer *l, const struct geo_mvt_attr *a)
     v = &l->values[l->nvalues];
     vector_tile__tile__value__init(v);
     if (a->kind == GEO_MVT_STRING) {
-        v->string_value = strdup(a->s ? a->s : "");
+        v->string_value = arena_strdup(m, a->s ? a->s : "");
         if (!v->string_value)
             return -1;
     } else if (a->kind == GEO_MVT_INT) {
@@ -311,12 +345,12 @@ static long key_index(struct layer *l, const char *key)
 }
 
 /* The attributes as key and value indices, appended to the layer's tags for feature f. */
-static int tags_of(struct layer *l, struct feature *f, const struct geo_mvt_attr *attrs,
-                   size_t nattrs)
+static int tags_of(struct geo_mvt *m, struct layer *l, struct feature *f,
+                   const struct geo_mvt_attr *attrs, size_t nattrs)
 {
     f->tag_at = l->tags.n;
     for (size_t i = 0; i < nattrs; i++) {
-        long ki = key_index(l, attrs[i].key), vi = value_index(l, &attrs[i]);
+        long ki = key_index(l, attrs[i].key), vi = value_index(m, l, &attrs[i]);
         if (ki < 0 || vi < 0 || push(&l->tags, (uint32_t)ki) || push(&l->tags, (uint32_t)vi))
             return -1;
     }
@@ -357,7 +391,7 @@ int geo_mvt_point(struct geo_mvt *m, int layer, uint64_t id, int32_t x, int32_t 
         push(&l->geom, zigzag(y)))
         return -1;
     f->ngeom = 3;
-    return tags_of(l, f, attrs, nattrs);
+    return tags_of(m, l, f, attrs, nattrs);
 }
 
 int geo_mvt_polygon_begin(struct geo_mvt *m, int layer, uint64_t id)
@@ -451,7 +485,7 @@ int geo_mvt_polygon_end(struct geo_mvt *m, const struct geo_mvt_attr *attrs, siz
             return -1;
     f->ngeom = m->poly.n;
     m->poly.n = 0;
-    return tags_of(l, f, attrs, nattrs);
+    return tags_of(m, l, f, attrs, nattrs);
 }
 
 size_t geo_mvt_features(const struct geo_mvt *m)

@@ -21,6 +21,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,11 @@ struct rec {
 struct tree {
     struct geo_qtree *q;
     uint64_t version;
-    float max;            /* the densest cell at CASEMAP_SCALE_LEVEL */
-    uint64_t max_version; /* version + 1 when it was measured; 0 never */
-    double max_at;
+    /* the densest cell's cache, written by readers: atomics so that a reader finding it fresh
+     * takes no lock; max and max_at are stored before max_version (release) */
+    _Atomic float max_a;
+    _Atomic uint64_t max_version; /* version + 1 when it was measured; 0 never */
+    _Atomic double max_at;
 };
 
 /* Interned codes. */
@@ -548,7 +551,7 @@ int casemap_load(struct casemap *cm, struct store *s, struct rp_err *err)
     for (size_t i = 0; rc == RP_OK && i < cm->n; i++)
         if (cm->r[i].used)
             order[n++] = (struct keyed){morton(&cm->it[i]), (uint32_t)i};
-    if (rc == RP_OK) {
+    if (rc == RP_OK && n) {
         qsort(order, n, sizeof *order, cmp_keyed);
         if (n == cm->n && cm->nfree == 0)
             permute(cm, order, n);
@@ -620,20 +623,26 @@ static int matches(const struct plan *p, const struct rec *r)
 
 static float max_weight(struct casemap *cm, const struct tree *t)
 {
-    struct tree *w = (struct tree *)t; /* the cache only: guarded by max_lock */
+    struct tree *w = (struct tree *)t; /* the cache only */
+    uint64_t mv = atomic_load_explicit(&w->max_version, memory_order_acquire);
+    float m = atomic_load_explicit(&w->max_a, memory_order_relaxed);
     double now = now_s();
-    float m;
 
-    pthread_mutex_lock(&cm->max_lock);
-    /* stale for up to a second, but never "empty" when the tree is not: a zero would draw
-     * every tile blank */
-    if (w->max_version != w->version + 1 &&
-        (w->max_version == 0 || w->max == 0 || now - w->max_at >= CASEMAP_SCALE_REFRESH_S)) {
-        w->max = geo_qtree_max_weight(w->q, cm->it, CASEMAP_SCALE_LEVEL);
-        w->max_version = w->version + 1;
-        w->max_at = now;
+    /* fresh (the tree has not changed since), or stale for under a second but never "empty"
+     * while the tree is not (a zero would draw every tile blank): no lock */
+    if (mv == w->version + 1 ||
+        (mv != 0 && m != 0 &&
+         now - atomic_load_explicit(&w->max_at, memory_order_relaxed) < CASEMAP_SCALE_REFRESH_S))
+        return m;
+    pthread_mutex_lock(&cm->max_lock); /* one reader measures; the others wait for it */
+    mv = atomic_load_explicit(&w->max_version, memory_order_acquire);
+    if (mv != w->version + 1) {
+        m = geo_qtree_max_weight(w->q, cm->it, CASEMAP_SCALE_LEVEL);
+        atomic_store_explicit(&w->max_a, m, memory_order_relaxed);
+        atomic_store_explicit(&w->max_at, now, memory_order_relaxed);
+        atomic_store_explicit(&w->max_version, w->version + 1, memory_order_release);
     }
-    m = w->max;
+    m = atomic_load_explicit(&w->max_a, memory_order_relaxed);
     pthread_mutex_unlock(&cm->max_lock);
     return m;
 }

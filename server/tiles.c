@@ -487,7 +487,7 @@ static json_t *vector_layers(enum tiles_layer l)
                          GEO_TILE_ZMAX, "fields", "id", "String (case number)", "service", "String",
                          "status", "String", "entity", "String", "age_hours", "Number", "overdue",
                          "Boolean", "confirmations", "Number", "cluster",
-                         "Boolean (clusters, up to z13)", "count", "Number (clusters)", "received",
+                         "Boolean (clusters)", "count", "Number (clusters)", "received",
                          "Number (clusters)", "assigned", "Number (clusters)", "in_progress",
                          "Number (clusters)");
     json_t *v = json_array();

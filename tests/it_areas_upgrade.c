@@ -84,8 +84,10 @@ static void rows_check_same(const char *what, struct rows *a, struct rows *b)
     size_t i = 0, j = 0;
     int shown = 0;
 
-    qsort(a->v, a->n, sizeof *a->v, cmp_str);
-    qsort(b->v, b->n, sizeof *b->v, cmp_str);
+    if (a->n)
+        qsort(a->v, a->n, sizeof *a->v, cmp_str);
+    if (b->n)
+        qsort(b->v, b->n, sizeof *b->v, cmp_str);
     while (i < a->n || j < b->n) {
         int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
         if (c && shown++ < 8)

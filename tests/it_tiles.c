@@ -6,12 +6,16 @@
  * with its layer, extent and attributes, clustered at low zoom; no tile carries a reporter's
  * name, email, phone, address or description; bad z/x/y are 400 invalid_tile; a matching
  * If-None-Match is 304; TileJSON points at the tiles; area tiles have their three layers; and
- * hotspots find a planted cluster of sewer reports and not scattered ones.
+ * hotspots find a planted cluster of sewer reports and not scattered ones; and tiles read by
+ * several threads while cases are committed (the scripts/test TSan stage runs this too) come
+ * back whole and, at the end, show every case.
  * usage: it_tiles PANAMA_DB   (REPORTA_BIN names the binary)
  */
 #include <jansson.h>
 #include <math.h>
 #include <png.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "geo/tile.h"
 #include "it.h"
@@ -249,9 +253,9 @@ static const VectorTile__Tile__Value *value_of(const VectorTile__Tile__Layer *l,
     return NULL;
 }
 
-/* The cases of a case tile: features without "count" are cases, each with exactly the public
- * attributes; clusters carry count, received, assigned, in_progress (adding up) and cluster. */
-static long tile_cases(const char *path, long *cases, long *clusters)
+/* The cases of a case tile: features without "count" are cases of `service`, each with exactly
+ * the public attributes; clusters carry count, received, assigned, in_progress (adding up) and cluster. */
+static long tile_cases(const char *path, const char *service, long *cases, long *clusters)
 {
     static const char *const keys[] = {"id",        "service", "status",       "entity",
                                        "age_hours", "overdue", "confirmations"};
@@ -296,7 +300,7 @@ static long tile_cases(const char *path, long *cases, long *clusters)
             if (!value_of(l, f, keys[k]))
                 CHECK_REPORT("feature %zu has no %s", i, keys[k]);
         const VectorTile__Tile__Value *sv = value_of(l, f, "service");
-        CHECK(sv && sv->string_value && strcmp(sv->string_value, "fuga_agua") == 0);
+        CHECK(sv && sv->string_value && strcmp(sv->string_value, service) == 0);
         CHECK(f->n_tags == 2 * (sizeof keys / sizeof keys[0])); /* and nothing else */
         total++;
         ++*cases;
@@ -314,16 +318,16 @@ static void test_a_case_tile_decodes_with_its_layer_and_attributes(void)
     /* the 20 planted leaks lie within ~20 m of the centre of their z17 tile (8 px = 9.4 m):
      * some are cases, some share a cell */
     tile_path(path, sizeof path, "cases", 17, LEAK_LON, LEAK_LAT, 0, "mvt?service=fuga_agua");
-    long at17 = tile_cases(path, &cases, &clusters);
+    long at17 = tile_cases(path, "fuga_agua", &cases, &clusters);
     CHECK(cases >= 1);
     CHECK_INT_EQ(at17, 21);
     tile_path(path, sizeof path, "cases", 15, LEAK_LON, LEAK_LAT, 0, "mvt?service=fuga_agua");
-    long at15 = tile_cases(path, &cases, &clusters);
+    long at15 = tile_cases(path, "fuga_agua", &cases, &clusters);
     CHECK(clusters >= 1); /* 8 px at z15 is 38 m: they cluster */
     CHECK_INT_EQ(at15, 21); /* the 20 planted and the one that made the tile re-render */
     /* at z10 the same leaks and the seam cluster further east are in a few clusters */
     tile_path(path, sizeof path, "cases", 10, LEAK_LON, LEAK_LAT, 0, "mvt?service=fuga_agua");
-    long at10 = tile_cases(path, &cases, &clusters);
+    long at10 = tile_cases(path, "fuga_agua", &cases, &clusters);
     CHECK(cases + clusters < 10);
     CHECK_INT_EQ(at10, 21 + 12);
 }
@@ -563,6 +567,68 @@ static void test_hotspots_find_the_planted_cluster(void)
     free(r.body);
 }
 
+/* Chitré: a place no other test plants cases. */
+#define BUSY_LAT 7.9650
+#define BUSY_LON (-80.4300)
+#define BUSY_CASES 30
+
+struct reader {
+    atomic_int *stop;
+    int n, bad;
+    int seed;
+};
+
+static void *read_tiles(void *arg)
+{
+    static const char *const kinds[] = {"heat", "cases", "areas"};
+    static const char *const exts[] = {"png", "mvt?service=basura", "mvt"};
+    struct reader *rd = arg;
+    unsigned seed = (unsigned)rd->seed;
+
+    while (!atomic_load(rd->stop)) {
+        int k = (int)(rand_r(&seed) % 3), z = 8 + (int)(rand_r(&seed) % 9);
+        char path[160];
+        struct it_reply r;
+        tile_path(path, sizeof path, kinds[k], z, BUSY_LON, BUSY_LAT, (int)(rand_r(&seed) % 3) - 1,
+                  exts[k]);
+        if (it_get(&srv, path, &r) != 0 || r.status != 200 || (k != 1 && r.len < 8))
+            rd->bad++;
+        rd->n++;
+        free(r.body);
+    }
+    return NULL;
+}
+
+static void test_tiles_read_while_cases_commit(void)
+{
+    pthread_t th[3];
+    struct reader rd[3];
+    atomic_int stop = 0;
+    int made = 0, reads = 0, bad = 0;
+    char path[128];
+    long cases, clusters;
+
+    for (int i = 0; i < 3; i++) {
+        rd[i] = (struct reader){&stop, 0, 0, 7 + i};
+        CHECK(pthread_create(&th[i], NULL, read_tiles, &rd[i]) == 0);
+    }
+    for (int i = 0; i < BUSY_CASES; i++)
+        made += report("basura", BUSY_LAT + (i % 6) * 2e-4, BUSY_LON + (i / 6) * 2e-4, NULL,
+                       NULL) == 0;
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        reads += rd[i].n;
+        bad += rd[i].bad;
+    }
+    CHECK_INT_EQ(made, BUSY_CASES);
+    CHECK(reads > BUSY_CASES); /* the readers did run beside the writes */
+    CHECK_INT_EQ(bad, 0);
+    /* every committed case is on the map now, in tiles cached while they came in or not */
+    tile_path(path, sizeof path, "cases", 12, BUSY_LON, BUSY_LAT, 0, "mvt?service=basura");
+    CHECK_INT_EQ(tile_cases(path, "basura", &cases, &clusters), BUSY_CASES);
+}
+
 int main(int argc, char **argv)
 {
     int rc;
@@ -580,6 +646,7 @@ int main(int argc, char **argv)
     RUN(test_tilejson_points_at_the_tiles);
     RUN(test_area_tiles_have_their_layers);
     RUN(test_hotspots_find_the_planted_cluster);
+    RUN(test_tiles_read_while_cases_commit);
     rc = check_exit();
     return it_suite_end(&srv) || rc;
 }
