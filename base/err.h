@@ -20,6 +20,7 @@
     X(INVALID_COORDINATES,    400, "invalid_coordinates")  \
     X(INVALID_JSON,           400, "invalid_json")         \
     X(INVALID_TILE,           400, "invalid_tile")         \
+    X(INVALID_PLATE,          400, "invalid_plate")        \
     X(UNAUTHORIZED,           401, "unauthorized")         \
     X(FORBIDDEN,              403, "forbidden")            \
     X(NOT_FOUND,              404, "not_found")            \

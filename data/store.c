@@ -26,6 +26,11 @@
     "id, service_code, coalesce(area_code, ''), coalesce(entity_code, ''), to_municipality," \
     " priority, coalesce(sla_hours, 0), coalesce(note, '')"
 #define NOW_UTC "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define TOW_COLUMNS                                                                           \
+    "id, plate, make, colour, vehicle_type, lat, lon, corregimiento_code, distrito_code,"     \
+    " provincia_code, address, reason, ticket, ticket_key, entity_code, truck_id, yard_id,"    \
+    " report_id, status, created_at, towing_at, at_yard_at, released_at, cancelled_at,"       \
+    " updated_at"
 #define OPEN_STATUSES "('received', 'assigned', 'in_progress')"
 #define REPORT_COLUMNS \
     "r.id, r.case_no, r.service_code, r.status, r.lat, r.lon, coalesce(r.corregimiento_code, '')," \
@@ -233,6 +238,69 @@ static const char *const sql_text[SQL__COUNT] = {
                                " ORDER BY r.id DESC LIMIT ?10",
     [SQL_CONFIRM_COUNT]      = "UPDATE reports SET confirmations = confirmations + 1,"
                                " updated_at = " NOW_UTC " WHERE id = ?1",
+    [SQL_YARD_PUT]           = "INSERT INTO yards (code, name, address, lat, lon, geofence, radius_m,"
+                               " hours_es, hours_en, phone, tow_fee_cents, daily_fee_cents,"
+                               " documents_es, documents_en, active, updated_at) VALUES (?1, ?2, ?3,"
+                               " ?4, ?5, ?6, nullif(?7, 0), ?8, ?9, nullif(?10, ''), ?11, ?12, ?13,"
+                               " ?14, ?15, " NOW_UTC ") ON CONFLICT (code) DO UPDATE SET name = ?2,"
+                               " address = ?3, lat = ?4, lon = ?5, geofence = ?6,"
+                               " radius_m = nullif(?7, 0), hours_es = ?8, hours_en = ?9,"
+                               " phone = nullif(?10, ''), tow_fee_cents = ?11, daily_fee_cents = ?12,"
+                               " documents_es = ?13, documents_en = ?14, active = ?15,"
+                               " updated_at = " NOW_UTC " RETURNING id, updated_at",
+    [SQL_YARD_EXISTS]        = "SELECT 1 FROM yards WHERE code = ?1",
+    [SQL_YARDS_EACH]         = "SELECT id, code, name, address, lat, lon, geofence,"
+                               " coalesce(radius_m, 0), hours_es, hours_en, phone, tow_fee_cents,"
+                               " daily_fee_cents, documents_es, documents_en, active, updated_at"
+                               " FROM yards ORDER BY code",
+    [SQL_YARD_USED]          = "SELECT 1 FROM tows t JOIN yards y ON t.yard_id = y.id"
+                               " WHERE y.code = ?1 LIMIT 1",
+    [SQL_YARD_DELETE]        = "DELETE FROM yards WHERE code = ?1",
+    [SQL_TRUCK_PUT]          = "INSERT INTO trucks (code, entity_code, plate, active, updated_at)"
+                               " VALUES (?1, ?2, ?3, ?4, " NOW_UTC ") ON CONFLICT (code) DO UPDATE"
+                               " SET entity_code = ?2, plate = ?3, active = ?4,"
+                               " updated_at = " NOW_UTC " RETURNING id, updated_at",
+    [SQL_TRUCK_EXISTS]       = "SELECT 1 FROM trucks WHERE code = ?1",
+    [SQL_TRUCKS_EACH]        = "SELECT id, code, entity_code, plate, active, updated_at FROM trucks"
+                               " ORDER BY code",
+    [SQL_TRUCK_USED]         = "SELECT 1 FROM trucks k WHERE k.code = ?1 AND (EXISTS (SELECT 1"
+                               " FROM tows t WHERE t.truck_id = k.id) OR EXISTS (SELECT 1 FROM"
+                               " truck_positions p WHERE p.truck_id = k.id))",
+    [SQL_TRUCK_DELETE]       = "DELETE FROM trucks WHERE code = ?1",
+    [SQL_POSITION_ADD]       = "INSERT INTO truck_positions (truck_id, at, lat, lon, speed_kmh,"
+                               " heading, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW_UTC ")"
+                               " ON CONFLICT (truck_id, at) DO NOTHING",
+    [SQL_POSITIONS_EACH]     = "SELECT truck_id, at, lat, lon, speed_kmh, heading FROM"
+                               " truck_positions WHERE truck_id = ?1 AND at >= coalesce(?2, '')"
+                               " ORDER BY at LIMIT ?3",
+    [SQL_POSITIONS_LATEST]   = "SELECT p.truck_id, p.at, p.lat, p.lon, p.speed_kmh, p.heading"
+                               " FROM trucks k JOIN truck_positions p ON p.truck_id = k.id"
+                               " AND p.at = (SELECT max(at) FROM truck_positions q"
+                               " WHERE q.truck_id = k.id)",
+    [SQL_TOW_INSERT]         = "INSERT INTO tows (plate, make, colour, vehicle_type, lat, lon,"
+                               " corregimiento_code, distrito_code, provincia_code, address, reason,"
+                               " ticket, ticket_key, entity_code, truck_id, yard_id, report_id,"
+                               " status, created_at, towing_at, updated_at) VALUES (?1,"
+                               " nullif(?2, ''), nullif(?3, ''), nullif(?4, ''), ?5, ?6,"
+                               " nullif(?7, ''), nullif(?8, ''), nullif(?9, ''), nullif(?10, ''),"
+                               " ?11, ?12, ?13, ?14, ?15, ?16, nullif(?17, 0), ?18, ?19,"
+                               " nullif(?20, ''), ?19)",
+    [SQL_TOW_GET]            = "SELECT " TOW_COLUMNS " FROM tows WHERE id = ?1",
+    [SQL_TOW_SET_STATUS]     = "UPDATE tows SET status = ?3, updated_at = ?4,"
+                               " towing_at = CASE ?3 WHEN 'towing' THEN ?4 ELSE towing_at END,"
+                               " at_yard_at = CASE ?3 WHEN 'at_yard' THEN ?4 ELSE at_yard_at END,"
+                               " released_at = CASE ?3 WHEN 'released' THEN ?4 ELSE released_at END,"
+                               " cancelled_at = CASE ?3 WHEN 'cancelled' THEN ?4 ELSE cancelled_at END"
+                               " WHERE id = ?1 AND status = ?2",
+    [SQL_TOWS_ACTIVE]        = "SELECT " TOW_COLUMNS " FROM tows WHERE status IN ('requested',"
+                               " 'towing', 'at_yard') ORDER BY id",
+    [SQL_TOWS_QUERY]         = "SELECT " TOW_COLUMNS " FROM tows WHERE (?1 IS NULL OR entity_code = ?1)"
+                               " AND (?2 IS NULL OR plate = ?2) AND (?3 IS NULL OR status = ?3)"
+                               " AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT ?5",
+    [SQL_TOW_HISTORY_ADD]    = "INSERT INTO tow_history (tow_id, at, from_status, to_status, actor,"
+                               " actor_role, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''))",
+    [SQL_TOW_HISTORY_EACH]   = "SELECT id, at, from_status, to_status, actor, actor_role, note"
+                               " FROM tow_history WHERE tow_id = ?1 ORDER BY id",
 };
 /* clang-format on */
 
@@ -434,14 +502,39 @@ int store_schema_version(struct store *s, int *version, struct rp_err *err)
     return RP_OK;
 }
 
+/* A migration that rebuilds a table other tables refer to (SQLite cannot change a CHECK in
+ * place) says so on a line of its own; it then runs with foreign keys off, as SQLite's
+ * documented procedure asks, and foreign_key_check must find nothing before it commits. */
+#define MIGRATION_REBUILDS "-- reporta: rebuilds referenced tables"
+
+static int foreign_keys_intact(struct store *s, const char *name, struct rp_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RP_OK, step;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return store_sql_error(s, "foreign_key_check", err);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = rp_err_set(err, RP_STORAGE, "migration %s: a row of %s refers to a missing row",
+                        name, store_col_text(st, 0));
+    else if (step != SQLITE_DONE)
+        rc = store_sql_error(s, "foreign_key_check", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int migration_apply(struct store *s, const struct store_migration *m, struct rp_err *err)
 {
     sqlite3_stmt *st = NULL;
     char *msg = NULL;
-    int rc = store_begin(s, err);
+    int rebuilds = strstr(m->sql, MIGRATION_REBUILDS) != NULL, rc;
 
+    if (rebuilds && sqlite3_exec(s->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_error(s, "foreign_keys", err);
+    rc = store_begin(s, err);
     if (rc != RP_OK)
-        return rc;
+        goto fk;
     if (sqlite3_exec(s->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
         rc = rp_err_set(err, RP_STORAGE, "migration %s: %s", m->name, msg ? msg : "failed");
         sqlite3_free(msg);
@@ -456,9 +549,16 @@ static int migration_apply(struct store *s, const struct store_migration *m, str
     sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = store_sql_error(s, "migration record", err);
+    if (rc == RP_OK && rebuilds)
+        rc = foreign_keys_intact(s, m->name, err);
 out:
     sqlite3_finalize(st);
-    return store_end(s, rc, err);
+    rc = store_end(s, rc, err);
+fk:
+    if (rebuilds && sqlite3_exec(s->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK &&
+        rc == RP_OK)
+        rc = store_sql_error(s, "foreign_keys", err);
+    return rc;
 }
 
 int store_seed_run(struct store *s, struct rp_err *err)

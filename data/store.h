@@ -411,4 +411,100 @@ int store_photos_each(struct store *s, int64_t report_id, store_photo_fn fn, voi
                       struct rp_err *err);
 int store_photo_known(struct store *s, const char *sha256, int *known, struct rp_err *err);
 
+/* ---- towed vehicles: yards, trucks, positions, tows (store_tows.c) ---- */
+
+#define STORE_PLATE_MAX    16
+#define STORE_TICKET_MAX   64
+#define STORE_DOCS_MAX     2048
+#define STORE_GEOFENCE_MAX 262144 /* GeoJSON text of a yard's fence */
+
+struct store_yard {
+    int64_t id;
+    char code[STORE_CODE_MAX], name[STORE_NAME_MAX], address[STORE_TEXT_MAX];
+    double lat, lon;
+    const char *geofence; /* GeoJSON text, or NULL with radius_m; in callbacks: during the call */
+    double radius_m;      /* 0 with a geofence */
+    char hours_es[STORE_TEXT_MAX], hours_en[STORE_TEXT_MAX], phone[64];
+    int64_t tow_fee_cents, daily_fee_cents;
+    char documents_es[STORE_DOCS_MAX], documents_en[STORE_DOCS_MAX];
+    int active;
+    char updated_at[STORE_TIME_MAX]; /* set by the store */
+};
+/* Insert or replace by code; *created 1 for a new code. */
+int store_yard_put(struct store *s, struct store_yard *y, int *created, struct rp_err *err);
+typedef int (*store_yard_fn)(void *ctx, const struct store_yard *y, struct rp_err *err);
+int store_yards_each(struct store *s, store_yard_fn fn, void *ctx, struct rp_err *err);
+/* RP_CONFLICT when a tow names the yard (deactivate it instead); *deleted 0 when unknown. */
+int store_yard_delete(struct store *s, const char *code, int *deleted, struct rp_err *err);
+
+struct store_truck {
+    int64_t id;
+    char code[STORE_CODE_MAX], entity_code[STORE_CODE_MAX], plate[STORE_PLATE_MAX];
+    int active;
+    char updated_at[STORE_TIME_MAX];
+};
+int store_truck_put(struct store *s, struct store_truck *t, int *created, struct rp_err *err);
+typedef int (*store_truck_fn)(void *ctx, const struct store_truck *t, struct rp_err *err);
+int store_trucks_each(struct store *s, store_truck_fn fn, void *ctx, struct rp_err *err);
+/* RP_CONFLICT when the truck has tows or positions. */
+int store_truck_delete(struct store *s, const char *code, int *deleted, struct rp_err *err);
+
+struct store_position {
+    char at[STORE_TIME_MAX]; /* the device's time, UTC, "YYYY-MM-DDTHH:MM:SS.sssZ" */
+    double lat, lon;
+    double speed_kmh, heading; /* NaN: not sent */
+};
+/* Inside the caller's transaction; a point the truck already sent for the same time is kept
+ * once. *added counts the new rows. */
+int store_positions_add(struct store *s, int64_t truck_id, const struct store_position *v,
+                        size_t n, size_t *added, struct rp_err *err);
+typedef int (*store_position_fn)(void *ctx, int64_t truck_id, const struct store_position *p,
+                                 struct rp_err *err);
+/* A truck's points since `since` (NULL: all), oldest first, at most limit. */
+int store_positions_each(struct store *s, int64_t truck_id, const char *since, int limit,
+                         store_position_fn fn, void *ctx, struct rp_err *err);
+/* Every truck's newest point (for the in-memory latest positions at startup). */
+int store_positions_latest(struct store *s, store_position_fn fn, void *ctx,
+                           struct rp_err *err);
+
+struct store_tow {
+    int64_t id;
+    char plate[STORE_PLATE_MAX], make[64], colour[32], vehicle_type[32];
+    double lat, lon;
+    char area[3][STORE_CODE_MAX]; /* corregimiento, distrito, provincia; "" = not covered */
+    char address[STORE_TEXT_MAX], reason[STORE_TEXT_MAX], ticket[STORE_TICKET_MAX];
+    unsigned char ticket_key[STORE_HASH_LEN];
+    char entity_code[STORE_CODE_MAX];
+    int64_t truck_id, yard_id, report_id; /* report_id 0: none */
+    char status[16];
+    char created_at[STORE_TIME_MAX], towing_at[STORE_TIME_MAX], at_yard_at[STORE_TIME_MAX];
+    char released_at[STORE_TIME_MAX], cancelled_at[STORE_TIME_MAX], updated_at[STORE_TIME_MAX];
+};
+/* Inside the caller's transaction: inserts t (status, created_at as given) and sets t->id. */
+int store_tow_insert(struct store *s, struct store_tow *t, struct rp_err *err);
+int store_tow_get(struct store *s, int64_t id, struct store_tow *out, int *found,
+                  struct rp_err *err);
+/* Moves the tow from `from` to `to` at time `at` (its <to>_at column), if still in `from`. */
+int store_tow_set_status(struct store *s, int64_t id, const char *from, const char *to,
+                         const char *at, int *changed, struct rp_err *err);
+typedef int (*store_tow_fn)(void *ctx, const struct store_tow *t, struct rp_err *err);
+/* Tows not yet released or cancelled (for the in-memory lookup table at startup), by id. */
+int store_tows_active_each(struct store *s, store_tow_fn fn, void *ctx, struct rp_err *err);
+/* Newest first: of entity (NULL: all), of plate (NULL: any), in status (NULL: any), ids below
+ * before_id (0: from the newest), at most limit. */
+int store_tows_query(struct store *s, const char *entity, const char *plate, const char *status,
+                     int64_t before_id, int limit, store_tow_fn fn, void *ctx,
+                     struct rp_err *err);
+
+struct store_tow_change {
+    int64_t id;
+    const char *at, *from, *to, *actor, *actor_role, *note; /* from NULL: created */
+};
+int store_tow_history_add(struct store *s, int64_t tow_id, const struct store_tow_change *c,
+                          struct rp_err *err);
+typedef int (*store_tow_change_fn)(void *ctx, const struct store_tow_change *c,
+                                   struct rp_err *err);
+int store_tow_history_each(struct store *s, int64_t tow_id, store_tow_change_fn fn, void *ctx,
+                           struct rp_err *err);
+
 #endif

@@ -26,6 +26,8 @@
 #define APP_KEY_READ_RATE       500         /* requests/s per API key */
 #define APP_KEY_WRITE_RATE      100
 #define APP_BURST_SECONDS       2           /* a bucket holds this many seconds of its rate */
+#define APP_LOOKUP_RATE         20          /* tow lookups a minute per client address */
+#define APP_LOOKUP_BURST        5           /* of them at once */
 
 struct config {
     const char *db, *media, *listen, *areas_dir;
@@ -39,12 +41,14 @@ struct config {
     unsigned key_read_rate, key_write_rate;
     const char *cors_origins;                 /* "https://a,https://b", "*", or NULL: no CORS */
     unsigned tile_cache_mb;                   /* rendered tiles kept in memory */
+    unsigned lookup_rate;                     /* tow lookups/min per address; 0: unlimited */
 };
 
 struct worker;
 struct rl_table;
 struct cases_cache;
 struct tiles;
+struct tows;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -60,6 +64,7 @@ struct app {
     struct store_writer *writer;   /* group commit of new reports; thread-safe */
     struct cases_cache *catalogue; /* services and routing decisions read; thread-safe */
     struct tiles *tiles;           /* the case map, the tile cache; thread-safe */
+    struct tows *tows;             /* yards, trucks, active tows; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

@@ -292,9 +292,9 @@ int h_entity_put(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         rc = text(body, "kind", e.kind, sizeof e.kind, 1, &res->err);
     if (rc == RP_OK && strcmp(e.kind, "national") != 0 && strcmp(e.kind, "utility") != 0 &&
-        strcmp(e.kind, "municipality") != 0)
+        strcmp(e.kind, "municipality") != 0 && strcmp(e.kind, "contractor") != 0)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
-                        "kind is national, utility or municipality");
+                        "kind is national, utility, municipality or contractor");
     if (rc == RP_OK)
         rc = text(body, "area", e.area_code, sizeof e.area_code, 0, &res->err);
     if (rc == RP_OK)

@@ -357,7 +357,7 @@ static int preflight(struct http_req *req, struct http_res *res)
 /* ---- admission: before the body is read ---- */
 
 /* Bucket keys: one byte of class (read/write, address/key), then the address or the key id. */
-enum { RL_IP_READ, RL_IP_WRITE, RL_KEY_READ, RL_KEY_WRITE };
+enum { RL_IP_READ, RL_IP_WRITE, RL_KEY_READ, RL_KEY_WRITE, RL_CLASS_OWN };
 
 /* What is the same for every request of one connection, worked out once when MHD accepts it:
  * the client's address as text (for the log) and as a bucket key (IPv6: its /64, what one
@@ -436,6 +436,21 @@ static int too_many(struct http_res *res, unsigned wait, const char *who)
     http_header_add(res, "Retry-After", v);
     return rp_err_set(&res->err, RP_RATE_LIMITED, "too many requests from this %s; retry in %u s",
                       who, wait);
+}
+
+int http_limit_address(struct http_req *req, struct http_res *res, unsigned cls,
+                       double per_minute, double burst)
+{
+    const struct http_conn *c = req->client;
+    unsigned char key[1 + sizeof c->addr];
+    unsigned wait;
+
+    if (per_minute <= 0 || !c)
+        return RP_OK;
+    key[0] = (unsigned char)(RL_CLASS_OWN + cls);
+    memcpy(key + 1, c->addr, c->addr_len);
+    wait = rl_take(req->app->limits, key, 1 + c->addr_len, per_minute / 60.0, burst, req->t0_us);
+    return wait ? too_many(res, wait, "address") : RP_OK;
 }
 
 static enum MHD_Result add_arg_len(void *cls, enum MHD_ValueKind kind, const char *key,

@@ -117,6 +117,11 @@ void http_stream_json(struct http_stream *st, json_t *value); /* value is stolen
 /* The body as the reply (also on failure, which gives RP_NO_MEMORY); st is empty after. */
 int http_reply_stream(struct http_res *res, int status, struct http_stream *st);
 
+/* A route's own, tighter limit per client address (cls: HTTP_LIMIT_*), per_minute with burst
+ * tokens at once; 429 with Retry-After when spent. per_minute 0: unlimited. */
+#define HTTP_LIMIT_LOOKUP 0
+int http_limit_address(struct http_req *req, struct http_res *res, unsigned cls,
+                       double per_minute, double burst);
 /* Query string: the value of key, NULL when absent; an empty value counts as absent. */
 const char *http_query(struct http_req *req, const char *key);
 const char *http_header(struct http_req *req, const char *name);

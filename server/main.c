@@ -30,6 +30,7 @@
 #include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/tiles.h"
+#include "server/tows.h"
 #include "server/worker.h"
 
 #ifndef REPORTA_DATA_DIR
@@ -415,7 +416,7 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     return RP_OK;
 }
 
-/* The tile layers: the case map of every open case, and the tile cache. */
+/* The tile layers (the case map of every open case, the tile cache) and the tows module. */
 static int serve_maps(struct app *app, struct rp_err *err)
 {
     struct store *s = NULL;
@@ -429,6 +430,10 @@ static int serve_maps(struct app *app, struct rp_err *err)
         rc = store_open(app->cfg.db, &s, err);
     if (rc == RP_OK)
         rc = tiles_load(app->tiles, s, err);
+    if (rc == RP_OK) /* and the towing state: yards, trucks, active tows */
+        rc = tows_create(&app->tows, err);
+    if (rc == RP_OK)
+        rc = tows_load(app->tows, s, err);
     store_close(s);
     if (rc != RP_OK)
         return rc;
@@ -488,6 +493,8 @@ static int cmd_serve(int argc, char **argv)
          "browser origins allowed to call the API, comma-separated, or *"},
         {"tile-cache-mb", "REPORTA_TILE_CACHE_MB", F_UINT, &app.cfg.tile_cache_mb, 0, 1 << 20,
          "memory for rendered tiles, MB (0: none kept)"},
+        {"lookup-rate", "REPORTA_LOOKUP_RATE", F_UINT, &app.cfg.lookup_rate, 0, 1000000000,
+         "tow lookups per minute per client address (0: no limit)"},
         {"areas", "REPORTA_AREAS", F_STR, &app.cfg.areas_dir, 0, 0,
          "default areas directory (its NOTICE credits the area tiles)"},
         {0},
@@ -517,7 +524,8 @@ static int cmd_serve(int argc, char **argv)
                               APP_KEY_READ_RATE,
                               APP_KEY_WRITE_RATE,
                               NULL,
-                              TILES_CACHE_MB_DEFAULT};
+                              TILES_CACHE_MB_DEFAULT,
+                              APP_LOOKUP_RATE};
     rc = parse("serve", argc, argv, flags, NULL, 0, &got,
                "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
                "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"
@@ -553,6 +561,7 @@ static int cmd_serve(int argc, char **argv)
         free(app.health_ok);
         h_areas_release(&app);
         tiles_destroy(app.tiles);
+        tows_destroy(app.tows);
         store_writer_stop(app.writer);
         cases_cache_destroy(app.catalogue);
         rl_destroy(app.limits);
@@ -579,6 +588,7 @@ static int cmd_serve(int argc, char **argv)
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
     worker_destroy_all(&app);
     tiles_destroy(app.tiles);
+    tows_destroy(app.tows);
     free(app.health_ok);
     h_areas_release(&app);
     cases_cache_destroy(app.catalogue);

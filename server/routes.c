@@ -10,6 +10,7 @@
 #define ANYONE AUTH_ANYONE
 #define ADMIN  AUTH_ADMIN
 #define STAFF  (AUTH_STAFF | AUTH_ADMIN) /* and, per case, only its own entity's */
+#define TOWS   (AUTH_TOW | AUTH_ADMIN)   /* and, per truck or tow, only its own entity's */
 /* up to five 12 MB photos and the report */
 #define PHOTOS_BODY (5 * 12 * 1024 * 1024 + 256 * 1024)
 
@@ -48,6 +49,22 @@ static const struct route routes[] = {
     { HTTP_POST,    "/api/v1/routing-rules",  h_rule_create,   ADMIN,  4096, 0 },
     { HTTP_PUT,     "/api/v1/routing-rules/{id}", h_rule_update, ADMIN, 4096, 0 },
     { HTTP_DELETE,  "/api/v1/routing-rules/{id}", h_rule_delete, ADMIN, 0, 0 },
+    /* towed vehicles */
+    { HTTP_GET,     "/api/v1/yards",          h_yards_list,    ANYONE, 0, 0 },
+    { HTTP_GET,     "/api/v1/yards/{code}",   h_yard_get,      ANYONE, 0, 0 },
+    { HTTP_PUT,     "/api/v1/yards/{code}",   h_yard_put,      ADMIN,  STORE_GEOFENCE_MAX + 16384, 0 },
+    { HTTP_DELETE,  "/api/v1/yards/{code}",   h_yard_delete,   ADMIN,  0, 0 },
+    { HTTP_GET,     "/api/v1/trucks",         h_trucks_list,   TOWS,   0, 0 },
+    { HTTP_PUT,     "/api/v1/trucks/{code}",  h_truck_put,     ADMIN,  4096, 0 },
+    { HTTP_DELETE,  "/api/v1/trucks/{code}",  h_truck_delete,  ADMIN,  0, 0 },
+    { HTTP_POST,    "/api/v1/trucks/{code}/positions", h_truck_positions, AUTH_TOW, 128 * 1024, 1 },
+    { HTTP_GET,     "/api/v1/trucks/{code}/track", h_truck_track, TOWS, 0, 0 },
+    { HTTP_GET,     "/api/v1/tows/lookup",    h_tows_lookup,   ANYONE, 0, 0 },
+    { HTTP_POST,    "/api/v1/tows",           h_tows_create,   AUTH_TOW, 8192, 0 },
+    { HTTP_GET,     "/api/v1/tows",           h_tows_list,     TOWS,   0, 0 },
+    { HTTP_GET,     "/api/v1/tows/{id}",      h_tow_get,       TOWS,   0, 0 },
+    { HTTP_POST,    "/api/v1/tows/{id}/status", h_tow_status,  TOWS,   4096, 0 },
+    { HTTP_GET,     "/metrics",               h_metrics_get,   ADMIN,  0, 0 },
     /* Open311 GeoReport v2: {file} is NAME.json or NAME.xml */
     { HTTP_GET,     "/open311/v2/{file}",          h_open311_get,     ANYONE, 0, 0 },
     { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, PHOTOS_BODY, 1 },

@@ -73,4 +73,20 @@ int h_open311_service(struct http_req *req, struct http_res *res);
 int h_open311_request(struct http_req *req, struct http_res *res);
 int h_open311_token(struct http_req *req, struct http_res *res);
 
+int h_yards_list(struct http_req *req, struct http_res *res);
+int h_yard_get(struct http_req *req, struct http_res *res);
+int h_yard_put(struct http_req *req, struct http_res *res);
+int h_yard_delete(struct http_req *req, struct http_res *res);
+int h_trucks_list(struct http_req *req, struct http_res *res);
+int h_truck_put(struct http_req *req, struct http_res *res);
+int h_truck_delete(struct http_req *req, struct http_res *res);
+int h_truck_positions(struct http_req *req, struct http_res *res);
+int h_truck_track(struct http_req *req, struct http_res *res);
+int h_tows_lookup(struct http_req *req, struct http_res *res);
+int h_tows_create(struct http_req *req, struct http_res *res);
+int h_tows_list(struct http_req *req, struct http_res *res);
+int h_tow_get(struct http_req *req, struct http_res *res);
+int h_tow_status(struct http_req *req, struct http_res *res);
+int h_metrics_get(struct http_req *req, struct http_res *res);
+
 #endif
