@@ -90,14 +90,17 @@ static int tow_changed(struct store *s, const struct principal *who, const struc
     rc = store_tow_history_add(s, tw->id,
                                &(struct store_tow_change){0, at, from, to, actor, role, note}, err);
     if (rc == RP_OK) {
-        json_t *a = json_pack("{s:s, s:s?, s:s}", "status", to, "from", from, "plate", tw->plate);
-        rc = a ? store_audit_add(s,
-                                 &(struct store_audit){0, NULL, actor, role,
-                                                       who->entity[0] ? who->entity : NULL,
-                                                       from ? "tow.status" : "tow.create",
-                                                       target, NULL, NULL},
-                                 err)
-               : rp_err_set(err, RP_NO_MEMORY, "audit");
+        json_t *a = json_pack("{s:s, s:s?, s:s, s:s}", "status", to, "from", from, "plate",
+                              tw->plate, "at", at);
+        char *after = a ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        rc = after ? store_audit_add(s,
+                                     &(struct store_audit){0, NULL, actor, role,
+                                                           who->entity[0] ? who->entity : NULL,
+                                                           from ? "tow.status" : "tow.create",
+                                                           target, NULL, after},
+                                     err)
+                   : rp_err_set(err, RP_NO_MEMORY, "audit");
+        free(after);
         json_decref(a);
     }
     if (rc != RP_OK || !tw->report_id)

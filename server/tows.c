@@ -697,7 +697,7 @@ int tows_lookup_json(struct tows *t, struct worker *w, const char *plate_in, con
         rc = tows_history_json(w->store, a.id, &h, err);
         if (rc == RP_OK &&
             json_object_update_new(
-                o, json_pack("{s:I, s:s, s:o, s:o?}", "tow", (json_int_t)a.id, "status",
+                o, json_pack("{s:I, s:s, s:o, s:o*}", "tow", (json_int_t)a.id, "status",
                              a.status, "history", h, "truck",
                              strcmp(a.status, "towing") == 0 && has_pos
                                  ? json_pack("{s:o}", "position", tows_position_json(&pos))

@@ -167,6 +167,7 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
      * flag wins). */
     argv[n++] = "--ip-read-rate=0";
     argv[n++] = "--ip-write-rate=0";
+    argv[n++] = "--lookup-rate=0";
     for (int i = 0; extra && extra[i] && n < 30; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;

@@ -29,6 +29,11 @@ struct row {
  * entity), {own} a separate IDAAN case per caller (so each caller's write meets a fresh case),
  * {victim} a throwaway key and {rule} a throwaway routing rule (both removed by admin, the
  * only caller allowed to), {token} a reporter token. */
+#define YARD_BODY                                                                           \
+    "{\"name\":\"Patio\",\"address\":\"Calle 1\",\"lat\":8.97,\"lon\":-79.53,\"radius_m\":100,"       \
+    "\"hours\":{\"es\":\"24 h\",\"en\":\"24 h\"},\"fees\":{\"tow_cents\":3500,\"daily_cents\":1000},"   \
+    "\"documents\":{\"es\":\"Cédula\",\"en\":\"ID\"}}"
+
 /* clang-format off */
 static const struct row matrix[] = {
     /* method       pattern                 verb      path                         body
@@ -108,6 +113,42 @@ static const struct row matrix[] = {
                   {401, 403, 403, 403, 200, 401}, NULL},
     {HTTP_DELETE, "/api/v1/routing-rules/{id}", "DELETE", "/api/v1/routing-rules/{rule}", NULL,
                   {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/yards",        "GET",    "/api/v1/yards",            NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/yards/{code}", "GET",    "/api/v1/yards/PATIO-M",    NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_PUT,    "/api/v1/yards/{code}", "PUT",    "/api/v1/yards/PATIO-MX",   YARD_BODY,
+                  {401, 403, 403, 403, 201, 401}, NULL},
+    {HTTP_DELETE, "/api/v1/yards/{code}", "DELETE", "/api/v1/yards/PATIO-DEL",  NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/trucks",       "GET",    "/api/v1/trucks",           NULL,
+                  {401, 403, 403, 200, 200, 401}, NULL},
+    {HTTP_PUT,    "/api/v1/trucks/{code}", "PUT",   "/api/v1/trucks/M-02",
+                  "{\"entity\":\"ATTT\",\"plate\":\"M02\"}",
+                  {401, 403, 403, 403, 201, 401}, NULL},
+    {HTTP_DELETE, "/api/v1/trucks/{code}", "DELETE", "/api/v1/trucks/M-DEL",   NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
+    /* a device posts as its operator: not even an admin posts a truck's positions */
+    {HTTP_POST,   "/api/v1/trucks/{code}/positions", "POST", "/api/v1/trucks/M-01/positions",
+                  "{\"positions\":[{\"lat\":8.99,\"lon\":-79.52,\"at\":\"2026-01-01T00:00:00Z\"}]}",
+                  {401, 403, 403, 200, 403, 401}, NULL},
+    {HTTP_GET,    "/api/v1/trucks/{code}/track", "GET", "/api/v1/trucks/M-01/track", NULL,
+                  {401, 403, 403, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/tows/lookup",  "GET",    "/api/v1/tows/lookup?plate=AB1234", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/tows",         "POST",   "/api/v1/tows",
+                  "{\"plate\":\"AB1234\",\"lat\":8.99,\"lon\":-79.52,\"reason\":\"m\",\"ticket\":\"1\","
+                  "\"truck\":\"M-01\",\"yard\":\"PATIO-M\"}",
+                  {401, 403, 403, 201, 403, 401}, NULL},
+    {HTTP_GET,    "/api/v1/tows",         "GET",    "/api/v1/tows",             NULL,
+                  {401, 403, 403, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/api/v1/tows/{id}",    "GET",    "/api/v1/tows/{tow}",       NULL,
+                  {401, 403, 403, 200, 200, 401}, NULL},
+    {HTTP_POST,   "/api/v1/tows/{id}/status", "POST", "/api/v1/tows/{owntow}/status",
+                  "{\"status\":\"towing\"}",
+                  {401, 403, 403, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/metrics",             "GET",    "/metrics",                 NULL,
+                  {401, 403, 403, 403, 200, 401}, NULL},
     {HTTP_GET,    "/open311/v2/{file}",   "GET",    "/open311/v2/services.json", NULL,
                   {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_POST,   "/open311/v2/{file}",   "POST",   "/open311/v2/requests.json",
@@ -127,6 +168,7 @@ static const char *panama_db;
 static char keys[CALLERS][128];
 static char victim_id[32];         /* a key for the DELETE row to revoke */
 static char a_case[32], a_token[80], own_case[CALLERS][32], rule_id[32];
+static char a_tow[32], own_tow[CALLERS][32]; /* tows of truck M-01 (ATTT) */
 
 /* path with {victim}, {case}, {own}, {rule} and {token} filled in for caller c */
 static void fill(const char *path, int c, char *out, size_t n)
@@ -134,7 +176,8 @@ static void fill(const char *path, int c, char *out, size_t n)
     static const struct {
         const char *name;
         int which;
-    } slots[] = {{"{victim}", 0}, {"{case}", 1}, {"{own}", 2}, {"{rule}", 3}, {"{token}", 4}};
+    } slots[] = {{"{victim}", 0}, {"{case}", 1}, {"{owntow}", 6}, {"{own}", 2}, {"{rule}", 3},
+                 {"{token}", 4}, {"{tow}", 5}};
     size_t k = 0;
 
     while (*path && k + 1 < n) {
@@ -150,7 +193,9 @@ static void fill(const char *path, int c, char *out, size_t n)
                         : slots[i].which == 1 ? a_case
                         : slots[i].which == 2 ? own_case[c]
                         : slots[i].which == 3 ? rule_id
-                                              : a_token;
+                        : slots[i].which == 4 ? a_token
+                        : slots[i].which == 5 ? a_tow
+                                              : own_tow[c];
         k += (size_t)snprintf(out + k, n - k, "%s", v);
         path += strlen(slots[i].name);
     }
@@ -439,7 +484,7 @@ static void make_keys(void)
 
     CHECK(it_key_create(&srv, "staff", "IDAAN", "cuadrilla IDAAN", keys[STAFF_OWN], 128) == 0);
     CHECK(it_key_create(&srv, "staff", "AAUD", "cuadrilla AAUD", keys[STAFF_OTHER], 128) == 0);
-    CHECK(it_key_create(&srv, "tow_operator", NULL, "grúas", keys[TOW], 128) == 0);
+    CHECK(it_key_create(&srv, "tow_operator", "ATTT", "grúas", keys[TOW], 128) == 0);
     CHECK(it_key_create(&srv, "admin", NULL, "311 admin", keys[ADMIN], 128) == 0);
     CHECK(it_key_create(&srv, "staff", "IDAAN", "ex-empleado", keys[REVOKED], 128) == 0);
     CHECK(it_key_create(&srv, "tow_operator", NULL, "victim", key, sizeof key) == 0);
@@ -476,6 +521,36 @@ static void make_keys(void)
                  (long long)json_integer_value(json_object_get(j, "id")));
         json_decref(j);
         free(r.body);
+    }
+    /* a yard and a truck of the ATTT, a throwaway of each, and tows: one to read, one per
+     * caller to move */
+    {
+        static const char *const puts[][2] = {
+            {"/api/v1/yards/PATIO-M", YARD_BODY},
+            {"/api/v1/yards/PATIO-DEL", YARD_BODY},
+            {"/api/v1/trucks/M-01", "{\"entity\":\"ATTT\",\"plate\":\"M01\"}"},
+            {"/api/v1/trucks/M-DEL", "{\"entity\":\"ATTT\",\"plate\":\"M99\"}"},
+        };
+        for (size_t i = 0; i < sizeof puts / sizeof puts[0]; i++) {
+            struct it_reply r;
+            CHECK(it_send(&srv, "PUT", puts[i][0], keys[ADMIN], puts[i][1], &r) == 0);
+            CHECK_INT_EQ(r.status, 201);
+            free(r.body);
+        }
+        for (int c = -1; c < CALLERS; c++) {
+            struct it_reply r;
+            json_t *j;
+            CHECK(it_send(&srv, "POST", "/api/v1/tows", keys[TOW],
+                          "{\"plate\":\"MX1000\",\"lat\":8.99,\"lon\":-79.52,\"reason\":\"m\","
+                          "\"ticket\":\"1\",\"truck\":\"M-01\",\"yard\":\"PATIO-M\"}",
+                          &r) == 0);
+            CHECK_INT_EQ(r.status, 201);
+            j = it_json(&r);
+            snprintf(c < 0 ? a_tow : own_tow[c], 32, "%lld",
+                     (long long)json_integer_value(json_object_get(j, "id")));
+            json_decref(j);
+            free(r.body);
+        }
     }
     /* bad subcommands and roles exit 2 */
     {
