@@ -236,7 +236,7 @@ int h_truck_positions(struct http_req *req, struct http_res *res)
         return rc;
     }
     return http_reply_json_new(res, 200,
-                               json_pack("{s:I, s:I, s:I, s:o, s:O?}", "accepted",
+                               json_pack("{s:I, s:I, s:I, s:o, s:o?}", "accepted",
                                          (json_int_t)p.accepted, "duplicates",
                                          (json_int_t)p.duplicates, "rejected",
                                          (json_int_t)p.rejected, "errors", p.errors,

@@ -27,7 +27,7 @@ static size_t separator(const unsigned char *s)
         return 1;
     for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
         size_t n = strlen(wide[i]);
-        if (memcmp(s, wide[i], n) == 0)
+        if (strncmp((const char *)s, wide[i], n) == 0) /* stops at the end of s */
             return n;
     }
     return 0;

@@ -219,11 +219,11 @@ IT_FN int it_stop_keep(struct it_server *s, int sig)
     s->pid = 0;
     /* a sanitizer build of the server reports into its log: that is a failure too */
     snprintf(cmd, sizeof cmd,
-             "grep -q -E 'WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error:' '%s'",
+             "grep -q -E 'WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' '%s'",
              s->log);
     if (system(cmd) == 0) {
         snprintf(cmd, sizeof cmd,
-                 "grep -A20 -m3 -E 'ThreadSanitizer|AddressSanitizer|runtime error' '%s' >&2",
+                 "grep -A20 -m3 -E 'ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error' '%s' >&2",
                  s->log);
         fprintf(stderr, "sanitizer report in %s:\n", s->log);
         if (system(cmd) != 0)

@@ -610,7 +610,13 @@ static void test_state_survives_a_restart(void)
     CHECK_INT_EQ(st, 201);
     id = jint(j, "id");
     json_decref(j);
-    CHECK_INT_EQ(it_stop_keep(&srv, SIGTERM), 0);
+    if (it_stop_keep(&srv, SIGTERM) != 0) {
+        char cmd[256];
+        CHECK_REPORT("the server did not stop cleanly; its log ends with %s", "...");
+        snprintf(cmd, sizeof cmd, "tail -40 '%s' >&2", srv.log);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no log)\n");
+    }
     {
         char db[128];
         struct it_server old = srv;
