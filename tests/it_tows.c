@@ -451,6 +451,9 @@ static void test_other_entities_and_roles_are_refused(void)
         snprintf(path, sizeof path, "/api/v1/tows/%ld", tow);
         json_decref(call("GET", path, other, NULL, &st));
         CHECK_INT_EQ(st, 403);
+        snprintf(path, sizeof path, "/api/v1/tows/%ld/status", tow);
+        json_decref(call("POST", path, other, "{\"status\":\"cancelled\"}", &st));
+        CHECK_INT_EQ(st, 403);
         j = call("POST", "/api/v1/tows", other,
                  "{\"plate\":\"AA1111\",\"lat\":8.99,\"lon\":-79.52,\"reason\":\"x\","
                  "\"ticket\":\"1\",\"truck\":\"ATTT-G01\",\"yard\":\"PATIO-CUR\"}",
