@@ -371,7 +371,8 @@ int h_tow_status(struct http_req *req, struct http_res *res)
  * bucket (--lookup-rate); the plate never reaches the log (the access line has no query). */
 int h_tows_lookup(struct http_req *req, struct http_res *res)
 {
-    json_t *out;
+    char *body = NULL;
+    size_t len = 0;
     int rc = http_limit_address(req, res, HTTP_LIMIT_LOOKUP, req->app->cfg.lookup_rate,
                                 APP_LOOKUP_BURST);
 
@@ -379,12 +380,12 @@ int h_tows_lookup(struct http_req *req, struct http_res *res)
         tows_count_limited(req->app->tows);
         return rc;
     }
-    rc = tows_lookup_json(req->app->tows, req->w, http_query(req, "plate"),
-                          http_query(req, "ticket"), &out, &res->err);
+    rc = tows_lookup(req->app->tows, req->w, http_query(req, "plate"), http_query(req, "ticket"),
+                     &body, &len, &res->err);
     if (rc != RP_OK)
         return rc;
     http_header_add(res, "Cache-Control", "no-store");
-    return http_reply_json_new(res, 200, out);
+    return http_reply_raw(res, 200, body, len);
 }
 
 /* ---- GET /metrics (admin): Prometheus text exposition ---- */

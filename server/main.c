@@ -582,7 +582,8 @@ static int cmd_serve(int argc, char **argv)
     {
         uint64_t commits = 0, jobs = 0;
         store_writer_stats(app.writer, &commits, &jobs);
-        rp_info("serve: %llu reports written in %llu commits", (unsigned long long)jobs,
+        rp_info("serve: %llu writes (reports, photos, position batches) in %llu commits",
+                (unsigned long long)jobs,
                 (unsigned long long)commits);
     }
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */

@@ -155,6 +155,24 @@ static void tow_committed(struct app *app, struct worker *w, const struct store_
 
 /* ---- positions ---- */
 
+/* A device's time (ISO 8601 with Z or an offset, fractions of a second kept to the
+ * millisecond) as UTC "YYYY-MM-DDTHH:MM:SS.mmmZ": devices that report more often than once a
+ * second keep every point, and the text sorts as the time does. 0 when unreadable. */
+static int device_time(const char *in, char out[STORE_TIME_MAX])
+{
+    char secs[STORE_TIME_MAX], ms[4] = "000";
+    const char *t = strchr(in, 'T'), *frac;
+
+    if (!open311_parse_time(in, secs, sizeof secs) || !t || strlen(secs) != 20)
+        return 0;
+    frac = t + 9; /* "THH:MM:SS" */
+    if (strlen(t) > 9 && *frac == '.')
+        for (int i = 0; i < 3 && frac[1 + i] >= '0' && frac[1 + i] <= '9'; i++)
+            ms[i] = frac[1 + i];
+    snprintf(out, STORE_TIME_MAX, "%.19s.%sZ", secs, ms);
+    return 1;
+}
+
 static int point_parse(json_t *p, int64_t now_s, struct store_position *out, struct rp_err *err)
 {
     json_t *lat = json_object_get(p, "lat"), *lon = json_object_get(p, "lon");
@@ -166,7 +184,7 @@ static int point_parse(json_t *p, int64_t now_s, struct store_position *out, str
     if (!json_is_number(lat) || !json_is_number(lon) ||
         !geo_lonlat_valid(json_number_value(lon), json_number_value(lat)))
         return rp_err_set(err, RP_INVALID_COORDINATES, "lat and lon are degrees");
-    if (!json_is_string(at) || !open311_parse_time(json_string_value(at), out->at, sizeof out->at))
+    if (!json_is_string(at) || !device_time(json_string_value(at), out->at))
         return rp_err_set(err, RP_INVALID_ARGUMENT,
                           "at is an ISO 8601 time with Z or an offset (2026-12-01T10:00:00Z)");
     if (tows_epoch(out->at) > now_s + TOWS_FUTURE_SKEW_S)
@@ -237,14 +255,15 @@ static void arrival_test(struct tows *t, int64_t truck_id, const struct store_po
         pthread_mutex_lock(&t->geo_lock);
         for (size_t i = 0; i < n && !j->arrived; i++) {
             int inside = 0;
-            if (strcmp(v[i].at, a->towing_at) < 0)
+            if (tows_epoch(v[i].at) < tows_epoch(a->towing_at))
                 continue; /* before it was hooked: the truck passing by its own yard */
             if (geo_fence_contains(&t->gc, y->fence, v[i].lon, v[i].lat, &inside,
                                    &(struct rp_err){0}) == RP_OK &&
                 inside) {
                 j->arrived = 1;
                 j->tow.id = a->id;
-                memcpy(j->arrived_at, v[i].at, sizeof j->arrived_at);
+                /* tows are timed to the second, as every other record */
+                snprintf(j->arrived_at, sizeof j->arrived_at, "%.19sZ", v[i].at);
             }
         }
         pthread_mutex_unlock(&t->geo_lock);
@@ -394,15 +413,13 @@ int tows_track_json(struct tows *t, struct worker *w, const struct principal *wh
         rc = rp_err_set(err, RP_INVALID_ARGUMENT,
                         "since is a date (2026-12-01) or a UTC time (2026-12-01T10:00:00Z)");
     else {
-        if (!since) {
-            char now[STORE_TIME_MAX];
-            time_t s;
-            struct tm tm;
-            tows_now(now);
-            s = (time_t)(tows_epoch(now) - TOWS_TRACK_DEFAULT_S);
-            gmtime_r(&s, &tm);
-            strftime(from, sizeof from, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        }
+        char now[STORE_TIME_MAX];
+        time_t s;
+        struct tm tm;
+        tows_now(now);
+        s = since ? (time_t)tows_epoch(from) : (time_t)(tows_epoch(now) - TOWS_TRACK_DEFAULT_S);
+        gmtime_r(&s, &tm);
+        strftime(from, sizeof from, "%Y-%m-%dT%H:%M:%S.000Z", &tm); /* as positions are kept */
         rc = store_positions_each(w->store, k.id, from, TOWS_TRACK_MAX, track_point, &tr, err);
     }
     if (rc == RP_OK)

@@ -10,6 +10,7 @@
 #include "server/tows_int.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,7 @@ int tows_create(struct tows **out, struct rp_err *err)
 static void yard_free(struct tows *t, struct tows_yard *y)
 {
     free(y->fence_text);
+    free(y->public_json);
     geo_fence_destroy(&t->gc, y->fence);
     memset(y, 0, sizeof *y);
 }
@@ -159,7 +161,13 @@ static int yard_install(struct tows *t, const struct store_yard *y, struct geo_f
     slot->fence_text = text;
     slot->y.geofence = text;
     slot->fence = fence;
-    return RP_OK;
+    {
+        json_t *pub = tows_yard_public(y);
+        slot->public_json = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+        slot->public_len = slot->public_json ? strlen(slot->public_json) : 0;
+        json_decref(pub);
+    }
+    return slot->public_json ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "yard");
 }
 
 struct tows_yard *tows_yard_by_id(struct tows *t, int64_t id)
@@ -637,20 +645,65 @@ int tows_history_json(struct store *s, int64_t tow_id, json_t **out, struct rp_e
     return rc;
 }
 
-int tows_lookup_json(struct tows *t, struct worker *w, const char *plate_in, const char *ticket,
-                     json_t **out, struct rp_err *err)
+/* Appends text to a growing buffer; the first failure sticks. */
+struct buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+
+static void put(struct buf *b, const char *text, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->failed = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, text, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        b->failed = 1;
+    else
+        put(b, tmp, (size_t)n);
+}
+
+/* The driver's answer is built as text: the plate is [A-Z0-9] and the times are ours, so
+ * nothing in it needs escaping, and the yard's part was rendered by jansson when the yard was
+ * installed. The lookup is the hottest read of towing: no JSON tree is built for it. */
+int tows_lookup(struct tows *t, struct worker *w, const char *plate_in, const char *ticket,
+                char **body, size_t *len, struct rp_err *err)
 {
     static const unsigned char none[STORE_HASH_LEN] = {0};
     unsigned char key[STORE_HASH_LEN];
     char plate[PLATE_MAX + 1], now[STORE_TIME_MAX];
     struct tows_active a;
-    struct store_yard y;
     struct store_position pos = {0};
-    int found = 0, have_key, ticket_ok = 0, has_pos = 0, rc;
-    int64_t days = 0, total;
-    json_t *o;
+    struct buf b = {0};
+    int found = 0, have_key, ticket_ok, has_pos = 0, rc = RP_OK;
+    int64_t days = 0, total = 0;
 
-    *out = NULL;
+    *body = NULL;
+    *len = 0;
     if ((rc = plate_normalize(plate_in, plate, err)) != RP_OK) {
         atomic_fetch_add(&t->lookups_invalid, 1);
         return rc;
@@ -659,19 +712,29 @@ int tows_lookup_json(struct tows *t, struct worker *w, const char *plate_in, con
     have_key = ticket && tows_ticket_key(ticket, key, &(struct rp_err){0}) == RP_OK;
     if (!have_key)
         memset(key, 0xff, sizeof key);
+    tows_now(now);
     pthread_rwlock_rdlock(&t->lock);
     const struct tows_active *p = active_of_plate(t, plate);
     const struct tows_yard *ty = p ? tows_yard_by_id(t, p->yard_id) : NULL;
-    if (p && ty) {
+    if (p && ty && ty->public_json) {
+        const struct tows_truck *k = tows_truck_by_id(t, p->truck_id);
         found = 1;
         a = *p;
-        y = ty->y;
-        y.geofence = NULL;
-        const struct tows_truck *k = tows_truck_by_id(t, a.truck_id);
         if (k && k->has_pos) {
             has_pos = 1;
             pos = k->pos;
         }
+        total = tows_fees_cents(ty->y.tow_fee_cents, ty->y.daily_fee_cents,
+                                a.at_yard_at[0] ? tows_epoch(a.at_yard_at) : 0, tows_epoch(now),
+                                &days);
+        putf(&b, "{\"plate\":\"%s\",\"active\":true,\"since\":\"%s\",\"yard\":", plate,
+             a.created_at);
+        put(&b, ty->public_json, ty->public_len);
+        putf(&b,
+             ",\"fees\":{\"currency\":\"PAB\",\"tow_cents\":%lld,\"daily_cents\":%lld,"
+             "\"storage_days\":%lld,\"total_cents\":%lld}}",
+             (long long)ty->y.tow_fee_cents, (long long)ty->y.daily_fee_cents, (long long)days,
+             (long long)total);
     }
     pthread_rwlock_unlock(&t->lock);
     /* Always one constant-time comparison, whether or not there is a tow or a ticket. */
@@ -679,37 +742,39 @@ int tows_lookup_json(struct tows *t, struct worker *w, const char *plate_in, con
                 have_key;
     if (!found) {
         atomic_fetch_add(&t->lookups_none, 1);
-        *out = json_pack("{s:s, s:b}", "plate", plate, "active", 0);
-        return *out ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "lookup");
+        putf(&b, "{\"plate\":\"%s\",\"active\":false}", plate);
+    } else {
+        atomic_fetch_add(ticket_ok ? &t->lookups_ticket : &t->lookups_found, 1);
     }
-    atomic_fetch_add(ticket_ok ? &t->lookups_ticket : &t->lookups_found, 1);
-    tows_now(now);
-    total = tows_fees_cents(y.tow_fee_cents, y.daily_fee_cents,
-                            a.at_yard_at[0] ? tows_epoch(a.at_yard_at) : 0, tows_epoch(now),
-                            &days);
-    o = json_pack("{s:s, s:b, s:s, s:o, s:{s:s, s:I, s:I, s:I, s:I}}", "plate", plate,
-                  "active", 1, "since", a.created_at, "yard", tows_yard_public(&y), "fees",
-                  "currency", "PAB", "tow_cents", (json_int_t)y.tow_fee_cents, "daily_cents",
-                  (json_int_t)y.daily_fee_cents, "storage_days", (json_int_t)days, "total_cents",
-                  (json_int_t)total);
-    if (o && ticket_ok) {
-        json_t *h = NULL;
+    if (!b.failed && ticket_ok) { /* the ticket's part: status, history, the truck */
+        json_t *h = NULL, *extra = NULL;
+        char *text = NULL;
         rc = tows_history_json(w->store, a.id, &h, err);
-        if (rc == RP_OK &&
-            json_object_update_new(
-                o, json_pack("{s:I, s:s, s:o, s:o*}", "tow", (json_int_t)a.id, "status",
-                             a.status, "history", h, "truck",
-                             strcmp(a.status, "towing") == 0 && has_pos
-                                 ? json_pack("{s:o}", "position", tows_position_json(&pos))
-                                 : NULL)) != 0)
+        if (rc == RP_OK)
+            extra = json_pack("{s:I, s:s, s:o, s:o*}", "tow", (json_int_t)a.id, "status",
+                              a.status, "history", h, "truck",
+                              strcmp(a.status, "towing") == 0 && has_pos
+                                  ? json_pack("{s:o}", "position", tows_position_json(&pos))
+                                  : NULL);
+        if (rc == RP_OK && (!extra || !(text = json_dumps(extra, JSON_COMPACT))))
             rc = rp_err_set(err, RP_NO_MEMORY, "lookup");
-        if (rc != RP_OK) {
-            json_decref(o);
-            return rc;
+        if (rc == RP_OK) { /* "{...}" + "{x...}" -> "{...,x...}" */
+            b.s[--b.len] = '\0';
+            put(&b, ",", 1);
+            put(&b, text + 1, strlen(text) - 1);
         }
+        free(text);
+        json_decref(extra);
     }
-    *out = o;
-    return o ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "lookup");
+    if (rc == RP_OK && b.failed)
+        rc = rp_err_set(err, RP_NO_MEMORY, "lookup");
+    if (rc != RP_OK) {
+        free(b.s);
+        return rc;
+    }
+    *body = b.s;
+    *len = b.len;
+    return RP_OK;
 }
 
 void tows_metrics(struct tows *t, struct tows_metrics *m)

@@ -101,9 +101,10 @@ int tows_list_json(struct tows *t, struct worker *w, const struct principal *who
 
 /* The driver's lookup (anonymous). plate only, or a wrong ticket: whether a tow is active,
  * since when, the yard and the fees so far. The right ticket adds the status, the truck's
- * last position while towing, and the history. Counted in the metrics by outcome. */
-int tows_lookup_json(struct tows *t, struct worker *w, const char *plate, const char *ticket,
-                     json_t **out, struct rp_err *err);
+ * last position while towing, and the history. Counted in the metrics by outcome. *body is
+ * JSON text (malloc'd, the caller's). */
+int tows_lookup(struct tows *t, struct worker *w, const char *plate, const char *ticket,
+                char **body, size_t *len, struct rp_err *err);
 
 /* Counters for GET /metrics: lookups by outcome, positions by outcome, arrivals. */
 struct tows_metrics {

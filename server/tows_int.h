@@ -15,6 +15,8 @@ struct tows_yard {
     struct store_yard y; /* y.geofence points at fence_text */
     char *fence_text;
     struct geo_fence *fence; /* of tows.gc, used under geo_lock */
+    char *public_json;       /* what a driver sees of it (tows_yard_public), rendered once */
+    size_t public_len;
 };
 
 struct tows_truck {

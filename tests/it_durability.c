@@ -137,7 +137,8 @@ static void test_concurrent_reports_share_commits(const char *panama_db)
     while (fp && fgets(line, sizeof line, fp)) {
         const char *p = strstr(line, "serve: ");
         if (p)
-            sscanf(p + 7, "%ld reports written in %ld commits", &reports, &commits);
+            sscanf(p + 7, "%ld writes (reports, photos, position batches) in %ld commits", &reports,
+                   &commits);
     }
     if (fp)
         fclose(fp);
