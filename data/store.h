@@ -507,4 +507,44 @@ typedef int (*store_tow_change_fn)(void *ctx, const struct store_tow_change *c,
 int store_tow_history_each(struct store *s, int64_t tow_id, store_tow_change_fn fn, void *ctx,
                            struct rp_err *err);
 
+/* ---- statistics (store_stats.c): sums of the stats_* tables the triggers of migration 0008
+ * keep as cases change ---- */
+
+enum store_stat_key {
+    STORE_STAT_ENTITY,
+    STORE_STAT_SERVICE,
+    STORE_STAT_PROVINCIA,
+    STORE_STAT_DISTRITO,
+    STORE_STAT_CORREGIMIENTO,
+    STORE_STAT_MONTH, /* of creation, Panama time: "2026-11" */
+    STORE_STAT_KEYS
+};
+#define STORE_STAT_GROUPS_MAX 2
+
+struct store_stats_query {
+    enum store_stat_key keys[STORE_STAT_GROUPS_MAX];
+    int nkeys;                       /* 0: one group, everything */
+    const char *from, *to;           /* Panama days "YYYY-MM-DD", inclusive; NULL: open-ended */
+    const char *service, *entity;    /* NULL: any */
+    const char *area;                /* a provincia, distrito or corregimiento code; NULL: any */
+    const char *now;                 /* UTC time for "overdue now" */
+};
+
+struct store_stat_hours {
+    int64_t hours, n; /* n closed cases took [hours, hours + 1) hours */
+};
+
+struct store_stat_group {
+    char key[STORE_STAT_GROUPS_MAX][STORE_CODE_MAX]; /* "" where a level did not cover a case */
+    int64_t received, open, closed, closed_in_sla, confirmations, overdue;
+    struct store_stat_hours *hours; /* ascending; nhours entries */
+    size_t nhours;
+};
+
+/* Every group of q (ordered by its keys), into *out (malloc'd, with each group's hours; free
+ * with store_stats_free). */
+int store_stats_query(struct store *s, const struct store_stats_query *q,
+                      struct store_stat_group **out, size_t *n, struct rp_err *err);
+void store_stats_free(struct store_stat_group *v, size_t n);
+
 #endif

@@ -810,6 +810,34 @@ const char *http_query(struct http_req *req, const char *key)
     return v && v[0] ? v : NULL;
 }
 
+struct query_all {
+    const char *key;
+    const char **out;
+    int max, n;
+};
+
+static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct query_all *q = cls;
+
+    (void)kind;
+    if (strcmp(key, q->key) == 0 && value && value[0]) {
+        if (q->n < q->max)
+            q->out[q->n] = value;
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+int http_query_all(struct http_req *req, const char *key, const char **out, int max)
+{
+    struct query_all q = {key, out, max, 0};
+
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
+    return q.n;
+}
+
 const char *http_header(struct http_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

@@ -124,6 +124,9 @@ int http_limit_address(struct http_req *req, struct http_res *res, unsigned cls,
                        double per_minute, double burst);
 /* Query string: the value of key, NULL when absent; an empty value counts as absent. */
 const char *http_query(struct http_req *req, const char *key);
+/* Every non-empty value of a repeated key (?group=a&group=b), in order, up to max into out;
+ * returns how many there are (may exceed max). */
+int http_query_all(struct http_req *req, const char *key, const char **out, int max);
 const char *http_header(struct http_req *req, const char *name);
 const char *http_param(struct http_req *req, const char *name);
 

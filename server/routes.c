@@ -65,6 +65,8 @@ static const struct route routes[] = {
     { HTTP_GET,     "/api/v1/tows/{id}",      h_tow_get,       TOWS,   0, 0 },
     { HTTP_POST,    "/api/v1/tows/{id}/status", h_tow_status,  TOWS,   4096, 0 },
     { HTTP_GET,     "/metrics",               h_metrics_get,   ADMIN,  0, 0 },
+    { HTTP_GET,     "/api/v1/stats",          h_stats_get,     ANYONE, 0, 0 },
+    { HTTP_GET,     "/api/v1/stats.csv",      h_stats_csv,     ANYONE, 0, 0 },
     /* Open311 GeoReport v2: {file} is NAME.json or NAME.xml */
     { HTTP_GET,     "/open311/v2/{file}",          h_open311_get,     ANYONE, 0, 0 },
     { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, PHOTOS_BODY, 1 },

@@ -88,5 +88,7 @@ int h_tows_list(struct http_req *req, struct http_res *res);
 int h_tow_get(struct http_req *req, struct http_res *res);
 int h_tow_status(struct http_req *req, struct http_res *res);
 int h_metrics_get(struct http_req *req, struct http_res *res);
+int h_stats_get(struct http_req *req, struct http_res *res);
+int h_stats_csv(struct http_req *req, struct http_res *res);
 
 #endif

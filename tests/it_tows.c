@@ -358,6 +358,8 @@ static void test_truck_position_only_with_the_ticket(void)
         {"/api/v1/yards", "/api/v1/yards"},
         {"/api/v1/yards/{code}", "/api/v1/yards/PATIO-CUR"},
         {"/api/v1/tows/lookup", "/api/v1/tows/lookup?plate=CX7070"},
+        {"/api/v1/stats", "/api/v1/stats?group=distrito"},
+        {"/api/v1/stats.csv", "/api/v1/stats.csv?group=entity&group=month"},
         {"/open311/v2/{file}", "/open311/v2/requests.json"},
         {"/open311/v2/services/{file}", "/open311/v2/services/vehiculo_obstruccion.json"},
         {"/open311/v2/requests/{file}", "/open311/v2/requests/{case}.json"},

@@ -1,0 +1,186 @@
+/*
+ * data/store_stats.c - statistics read from the aggregates (migration 0008): three grouped
+ * sums - counts per day, overdue open cases, hours to close - over the same filter and ordered
+ * by the same keys, merged in one pass. The statements are built from fixed fragments chosen
+ * by the group keys (never from input text) and every value is bound. A year of national
+ * statistics reads thousands of aggregate rows, not millions of cases.
+ */
+#include "data/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const key_sql[STORE_STAT_KEYS] = {
+    [STORE_STAT_ENTITY] = "entity_code",
+    [STORE_STAT_SERVICE] = "service_code",
+    [STORE_STAT_PROVINCIA] = "provincia_code",
+    [STORE_STAT_DISTRITO] = "distrito_code",
+    [STORE_STAT_CORREGIMIENTO] = "corregimiento_code",
+    [STORE_STAT_MONTH] = "substr(day, 1, 7)",
+};
+
+#define STATS_FILTER                                                                       \
+    " WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"                       \
+    " AND (?3 IS NULL OR service_code = ?3) AND (?4 IS NULL OR entity_code = ?4)"          \
+    " AND (?5 IS NULL OR provincia_code = ?5 OR distrito_code = ?5"                        \
+    " OR corregimiento_code = ?5)"
+
+/* "SELECT k1, k2, <what> FROM <table> <filter> [AND <extra>] GROUP BY k1, k2[, tail]
+ * [HAVING ...] ORDER BY ..." for the query's keys ('' stands in for missing keys). A case
+ * that moved leaves its old rows at zero: groups without a case are not groups. */
+static int build(const struct store_stats_query *q, const char *what, const char *table,
+                 const char *extra, const char *tail, const char *having, char *out, size_t n)
+{
+    char keys[256] = "";
+    size_t k = 0;
+    int w;
+
+    for (int i = 0; i < STORE_STAT_GROUPS_MAX; i++) {
+        const char *col = i < q->nkeys ? key_sql[q->keys[i]] : "''";
+        w = snprintf(keys + k, sizeof keys - k, "%s%s", i ? ", " : "", col);
+        if (w < 0 || (size_t)w >= sizeof keys - k)
+            return -1;
+        k += (size_t)w;
+    }
+    w = snprintf(out, n,
+                 "SELECT %s, %s FROM %s" STATS_FILTER "%s GROUP BY %s%s%s%s ORDER BY %s%s%s",
+                 keys, what, table, extra, keys, tail ? ", " : "", tail ? tail : "", having,
+                 keys, tail ? ", " : "", tail ? tail : "");
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static int prepare(struct store *s, const struct store_stats_query *q, const char *sql,
+                   sqlite3_stmt **st, struct rp_err *err)
+{
+    const char *v[5] = {q->from, q->to, q->service, q->entity, q->area};
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return store_sql_error(s, "stats", err);
+    for (int i = 0; i < 5; i++)
+        if (v[i] && v[i][0])
+            sqlite3_bind_text(*st, i + 1, v[i], -1, SQLITE_STATIC);
+    return RP_OK;
+}
+
+/* The group a row of a later query belongs to: groups are in key order, so it is at or after
+ * *at. NULL when none (which the triggers make impossible; tolerated). */
+static struct store_stat_group *seek(struct store_stat_group *v, size_t n, size_t *at,
+                                     sqlite3_stmt *st)
+{
+    while (*at < n) {
+        int c = 0;
+        for (int i = 0; i < STORE_STAT_GROUPS_MAX && c == 0; i++) {
+            const char *k = store_col_text(st, i);
+            c = strcmp(v[*at].key[i], k ? k : "");
+        }
+        if (c == 0)
+            return &v[*at];
+        if (c > 0)
+            return NULL;
+        (*at)++;
+    }
+    return NULL;
+}
+
+void store_stats_free(struct store_stat_group *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].hours);
+    free(v);
+}
+
+int store_stats_query(struct store *s, const struct store_stats_query *q,
+                      struct store_stat_group **out, size_t *nout, struct rp_err *err)
+{
+    char sql[1024];
+    sqlite3_stmt *st = NULL;
+    struct store_stat_group *v = NULL;
+    size_t n = 0, cap = 0, at = 0;
+    int rc = RP_OK, step;
+
+    *out = NULL;
+    *nout = 0;
+    if (q->nkeys < 0 || q->nkeys > STORE_STAT_GROUPS_MAX)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "at most %d group keys",
+                          STORE_STAT_GROUPS_MAX);
+    /* 1. the counts */
+    if (build(q, "sum(received), sum(open), sum(closed), sum(closed_in_sla), sum(confirmations)",
+              "stats_daily", "", NULL, " HAVING sum(received) > 0", sql, sizeof sql) != 0)
+        return rp_err_set(err, RP_INTERNAL, "stats statement");
+    if ((rc = prepare(s, q, sql, &st, err)) != RP_OK)
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_stat_group *g;
+        if (n == cap) {
+            size_t c = cap ? 2 * cap : 64;
+            struct store_stat_group *w = realloc(v, c * sizeof *w);
+            if (!w) {
+                rc = rp_err_set(err, RP_NO_MEMORY, "stats");
+                break;
+            }
+            v = w;
+            cap = c;
+        }
+        g = &v[n++];
+        memset(g, 0, sizeof *g);
+        for (int i = 0; i < STORE_STAT_GROUPS_MAX; i++)
+            store_col_copy(g->key[i], sizeof g->key[i], st, i);
+        g->received = sqlite3_column_int64(st, 2);
+        g->open = sqlite3_column_int64(st, 3);
+        g->closed = sqlite3_column_int64(st, 4);
+        g->closed_in_sla = sqlite3_column_int64(st, 5);
+        g->confirmations = sqlite3_column_int64(st, 6);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "stats", err);
+    sqlite3_finalize(st);
+    st = NULL;
+    /* 2. overdue now: open cases due before now */
+    if (rc == RP_OK && build(q, "sum(n)", "stats_open_due", " AND due_at < ?6", NULL, "", sql,
+                             sizeof sql) != 0)
+        rc = rp_err_set(err, RP_INTERNAL, "stats statement");
+    if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
+        sqlite3_bind_text(st, 6, q->now, -1, SQLITE_STATIC);
+        at = 0;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_stat_group *g = seek(v, n, &at, st);
+            if (g)
+                g->overdue = sqlite3_column_int64(st, 2);
+        }
+        if (step != SQLITE_DONE)
+            rc = store_sql_error(s, "stats", err);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* 3. hours to close */
+    if (rc == RP_OK &&
+        build(q, "hours, sum(n)", "stats_close_hours", "", "hours", "", sql, sizeof sql) != 0)
+        rc = rp_err_set(err, RP_INTERNAL, "stats statement");
+    if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
+        at = 0;
+        while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_stat_group *g = seek(v, n, &at, st);
+            int64_t c = sqlite3_column_int64(st, 3);
+            struct store_stat_hours *h;
+            if (!g || c <= 0)
+                continue;
+            if (!(h = realloc(g->hours, (g->nhours + 1) * sizeof *h))) {
+                rc = rp_err_set(err, RP_NO_MEMORY, "stats");
+                break;
+            }
+            g->hours = h;
+            h[g->nhours++] = (struct store_stat_hours){sqlite3_column_int64(st, 2), c};
+        }
+        if (rc == RP_OK && step != SQLITE_DONE)
+            rc = store_sql_error(s, "stats", err);
+    }
+    sqlite3_finalize(st);
+    if (rc != RP_OK) {
+        store_stats_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *nout = n;
+    return RP_OK;
+}
