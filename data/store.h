@@ -537,6 +537,8 @@ struct store_stat_hours {
 struct store_stat_group {
     char key[STORE_STAT_GROUPS_MAX][STORE_CODE_MAX]; /* "" where a level did not cover a case */
     int64_t received, open, closed, closed_in_sla, confirmations, overdue;
+    int64_t tows; /* tows requested in the group; -1 where the grouping or filter names a
+                     service or entity (tows have neither); only groups that have cases */
     struct store_stat_hours *hours; /* ascending; nhours entries */
     size_t nhours;
 };

@@ -20,6 +20,11 @@ static const char *const key_sql[STORE_STAT_KEYS] = {
     [STORE_STAT_MONTH] = "substr(day, 1, 7)",
 };
 
+/* tows have no service or entity columns: ?3 and ?4 are unbound for them (tows_apply) */
+#define TOWS_FILTER                                                                        \
+    " WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"                       \
+    " AND (?5 IS NULL OR provincia_code = ?5 OR distrito_code = ?5"                        \
+    " OR corregimiento_code = ?5)"
 #define STATS_FILTER                                                                       \
     " WHERE (?1 IS NULL OR day >= ?1) AND (?2 IS NULL OR day <= ?2)"                       \
     " AND (?3 IS NULL OR service_code = ?3) AND (?4 IS NULL OR entity_code = ?4)"          \
@@ -43,9 +48,9 @@ static int build(const struct store_stats_query *q, const char *what, const char
             return -1;
         k += (size_t)w;
     }
-    w = snprintf(out, n,
-                 "SELECT %s, %s FROM %s" STATS_FILTER "%s GROUP BY %s%s%s%s ORDER BY %s%s%s",
-                 keys, what, table, extra, keys, tail ? ", " : "", tail ? tail : "", having,
+    w = snprintf(out, n, "SELECT %s, %s FROM %s%s%s GROUP BY %s%s%s%s ORDER BY %s%s%s", keys,
+                 what, table, strcmp(table, "stats_tows_daily") ? STATS_FILTER : TOWS_FILTER,
+                 extra, keys, tail ? ", " : "", tail ? tail : "", having,
                  keys, tail ? ", " : "", tail ? tail : "");
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
@@ -81,6 +86,17 @@ static struct store_stat_group *seek(struct store_stat_group *v, size_t n, size_
         (*at)++;
     }
     return NULL;
+}
+
+/* Tows have a place and a day but no service or entity of the cases' kind. */
+static int tows_apply(const struct store_stats_query *q)
+{
+    if ((q->service && q->service[0]) || (q->entity && q->entity[0]))
+        return 0;
+    for (int i = 0; i < q->nkeys; i++)
+        if (q->keys[i] == STORE_STAT_ENTITY || q->keys[i] == STORE_STAT_SERVICE)
+            return 0;
+    return 1;
 }
 
 void store_stats_free(struct store_stat_group *v, size_t n)
@@ -176,6 +192,29 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
             rc = store_sql_error(s, "stats", err);
     }
     sqlite3_finalize(st);
+    st = NULL;
+    /* 4. tows, where the grouping and the filter are about places and time only */
+    for (size_t i = 0; i < n; i++)
+        v[i].tows = -1;
+    if (rc == RP_OK && tows_apply(q)) {
+        struct store_stats_query tq = *q;
+        tq.service = tq.entity = NULL;
+        for (size_t i = 0; i < n; i++)
+            v[i].tows = 0;
+        if (build(&tq, "sum(tows)", "stats_tows_daily", "", NULL, "", sql, sizeof sql) != 0)
+            rc = rp_err_set(err, RP_INTERNAL, "stats statement");
+        else if ((rc = prepare(s, &tq, sql, &st, err)) == RP_OK) {
+            at = 0;
+            while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+                struct store_stat_group *g = seek(v, n, &at, st);
+                if (g)
+                    g->tows = sqlite3_column_int64(st, 2);
+            }
+            if (step != SQLITE_DONE)
+                rc = store_sql_error(s, "stats", err);
+        }
+        sqlite3_finalize(st);
+    }
     if (rc != RP_OK) {
         store_stats_free(v, n);
         return rc;

@@ -8,6 +8,7 @@
  * usage: it_tows PANAMA_DB   (REPORTA_BIN names the binary)
  */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <time.h>
 
 #include "it.h"
@@ -617,6 +618,41 @@ static void test_lookups_counted_limited_and_not_logged(void)
     CHECK_INT_EQ(it_stop(&lim, SIGTERM), 0);
 }
 
+/* The scorecard counts tows per distrito (and month), as a count over the tows says. */
+static void test_stats_count_tows_per_distrito(void)
+{
+    long st = 0;
+    json_t *j = call("GET", "/api/v1/stats?group=distrito&group=month", NULL, NULL, &st);
+    long in_0808 = 0, entity_tows;
+    char sql[160];
+
+    CHECK_INT_EQ(st, 200);
+    for (size_t i = 0; i < json_array_size(json_object_get(j, "groups")); i++) {
+        json_t *g = json_array_get(json_object_get(j, "groups"), i);
+        if (jstr(g, "distrito") && strcmp(jstr(g, "distrito"), "0808") == 0)
+            in_0808 += jint(g, "tows");
+    }
+    json_decref(j);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tows WHERE distrito_code = '0808'");
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        long n = -1;
+        CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
+        if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int(q, 0);
+        if (n < 2) /* AB4521 and CX7070 were picked up in Panamá */
+            CHECK_REPORT("tows in 0808: %ld (%s)", n, sqlite3_errmsg(db));
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        CHECK_INT_EQ(in_0808, n);
+    }
+    j = call("GET", "/api/v1/stats?group=entity", NULL, NULL, &st);
+    entity_tows = (long)json_is_null(json_object_get(json_array_get(json_object_get(j, "groups"), 0), "tows"));
+    CHECK_INT_EQ(entity_tows, 1); /* tows have no entity of the cases' kind */
+    json_decref(j);
+}
+
 /* A restart finds the same state: yards, trucks, latest positions and active tows. */
 static void test_state_survives_a_restart(void)
 {
@@ -688,6 +724,7 @@ int main(int argc, char **argv)
     RUN(test_other_entities_and_roles_are_refused);
     RUN(test_bad_input_is_refused_with_reasons);
     RUN(test_lookups_counted_limited_and_not_logged);
+    RUN(test_stats_count_tows_per_distrito);
     RUN(test_state_survives_a_restart);
     return it_suite_end(&srv);
 }
