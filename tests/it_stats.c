@@ -48,7 +48,7 @@ static void make_fixture(void)
         {"fuga_agua", 8.0900, -80.9800},  {"vehiculo_obstruccion", 8.9952, -79.5201},
         {"basura", 9.0600, -79.4500},     {"fuga_agua", 8.9820, -79.5190},
     };
-    char body[256], path[96], cases[12][32];
+    char body[256], path[160], cases[12][32];
     struct it_reply r;
 
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
@@ -64,22 +64,22 @@ static void make_fixture(void)
     }
     /* resolve some (as admin: any entity), reject one, transfer one, confirm a few */
     for (size_t i = 0; i < 12; i += 2) {
-        snprintf(path, sizeof path, "/api/v1/reports/%s/status", cases[i]);
+        snprintf(path, sizeof path, "/api/v1/reports/%.31s/status", cases[i]);
         CHECK(it_send(&srv, "POST", path, admin, "{\"status\":\"resolved\"}", &r) == 0);
         if (r.status != 200)
             CHECK_REPORT("%s: %ld %s", path, r.status, r.body);
         free(r.body);
     }
-    snprintf(path, sizeof path, "/api/v1/reports/%s/status", cases[3]);
+    snprintf(path, sizeof path, "/api/v1/reports/%.31s/status", cases[3]);
     CHECK(it_send(&srv, "POST", path, admin, "{\"status\":\"rejected\"}", &r) == 0);
     free(r.body);
-    snprintf(path, sizeof path, "/api/v1/reports/%s/transfer", cases[5]);
+    snprintf(path, sizeof path, "/api/v1/reports/%.31s/transfer", cases[5]);
     CHECK(it_send(&srv, "POST", path, admin, "{\"entity\":\"MOP\",\"reason\":\"vía nacional\"}",
                   &r) == 0);
     CHECK_INT_EQ(r.status, 200);
     free(r.body);
     for (int k = 0; k < 3; k++) {
-        snprintf(path, sizeof path, "/api/v1/reports/%s/confirm", cases[1 + 4 * k]);
+        snprintf(path, sizeof path, "/api/v1/reports/%.31s/confirm", cases[1 + 4 * k]);
         snprintf(body, sizeof body, "{\"device_id\":\"dev-%d\"}", k);
         CHECK(it_send(&srv, "POST", path, NULL, body, &r) == 0);
         free(r.body);
@@ -93,6 +93,9 @@ static void make_fixture(void)
     sql_run("UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
             " '+' || ((id * 37) % 90 + 1) || ' hours', '+' || (id * 7 % 60) || ' minutes')"
             " WHERE closed_at IS NOT NULL");
+    /* closed exactly 3 and 7 hours after creation: whole hours must not come out one short */
+    sql_run("UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
+            " '+' || (3 + 4 * (id % 2)) || ' hours') WHERE closed_at IS NOT NULL AND id % 3 = 0");
 }
 
 /* The plain-SQL truth for a grouping: expr1, expr2 and a WHERE clause over reports r. */
@@ -100,6 +103,24 @@ struct truth {
     char key[2][40];
     long received, open, closed, in_sla, confirmations, overdue, median, p90;
 };
+
+static long long epoch(const char *utc)
+{
+    struct tm tm = {0};
+
+    if (!utc || sscanf(utc, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
 
 static long nearest_rank(const long *h, size_t n, double p)
 {
@@ -138,17 +159,20 @@ static size_t truths(const char *k1, const char *k2, const char *where, struct t
         t->confirmations = sqlite3_column_int(st, 6);
         t->overdue = sqlite3_column_int(st, 7);
         /* its hours to close, sorted, from the cases */
+        /* hours counted here, from the stored times: whole hours of whole seconds */
         snprintf(hs, sizeof hs,
-                 "SELECT CAST((julianday(closed_at) - julianday(created_at)) * 24 AS INTEGER)"
-                 " FROM reports r WHERE %s AND closed_at IS NOT NULL AND %s = ?1 AND %s = ?2"
-                 " ORDER BY 1",
+                 "SELECT created_at, closed_at FROM reports r WHERE %s AND closed_at IS NOT NULL"
+                 " AND %s = ?1 AND %s = ?2",
                  where, k1, k2);
         CHECK(sqlite3_prepare_v2(db, hs, -1, &h, NULL) == SQLITE_OK);
         sqlite3_bind_text(h, 1, t->key[0], -1, SQLITE_STATIC);
         sqlite3_bind_text(h, 2, t->key[1], -1, SQLITE_STATIC);
         while (h && sqlite3_step(h) == SQLITE_ROW && nh < 64)
-            hours[nh++] = sqlite3_column_int(h, 0);
+            hours[nh++] = (long)((epoch((const char *)sqlite3_column_text(h, 1)) -
+                                  epoch((const char *)sqlite3_column_text(h, 0))) /
+                                 3600);
         sqlite3_finalize(h);
+        qsort(hours, nh, sizeof *hours, cmp_long);
         t->median = nearest_rank(hours, nh, 0.5);
         t->p90 = nearest_rank(hours, nh, 0.9);
     }
