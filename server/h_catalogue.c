@@ -114,17 +114,6 @@ int h_entity_get(struct http_req *req, struct http_res *res)
 /* ---- writes ---- */
 
 /* A string member copied into out (n bytes); absent leaves out as it was. */
-static int text(json_t *o, const char *key, char *out, size_t n, int required,
-                struct rp_err *err)
-{
-    const char *v;
-    int rc = http_json_str(o, key, n - 1, required, &v, err);
-
-    if (rc == RP_OK && v)
-        snprintf(out, n, "%s", v);
-    return rc;
-}
-
 static int integer(json_t *o, const char *key, int min, int max, int *out, struct rp_err *err)
 {
     json_t *v = json_object_get(o, key);
@@ -213,11 +202,11 @@ int h_service_put(struct http_req *req, struct http_res *res)
     snprintf(sv.code, sizeof sv.code, "%s", code);
     sv.dup_radius_m = 50;
     sv.active = 1;
-    rc = text(body, "name_es", sv.name_es, sizeof sv.name_es, 1, &res->err);
+    rc = http_json_copy(body, "name_es", sv.name_es, sizeof sv.name_es, 1, &res->err);
     if (rc == RP_OK)
-        rc = text(body, "name_en", sv.name_en, sizeof sv.name_en, 1, &res->err);
+        rc = http_json_copy(body, "name_en", sv.name_en, sizeof sv.name_en, 1, &res->err);
     if (rc == RP_OK)
-        rc = text(body, "group", sv.group, sizeof sv.group, 1, &res->err);
+        rc = http_json_copy(body, "group", sv.group, sizeof sv.group, 1, &res->err);
     sv.sla_hours = 0;
     if (rc == RP_OK)
         rc = integer(body, "sla_hours", 1, 720, &sv.sla_hours, &res->err);
@@ -246,7 +235,7 @@ int h_service_put(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         rc = store_service_get(req->w->store, code, &old, &found, &res->err);
     if (rc == RP_OK && !found)
-        rc = text(body, "national_entity", national, sizeof national, 1, &res->err);
+        rc = http_json_copy(body, "national_entity", national, sizeof national, 1, &res->err);
     json_decref(body);
     if (rc != RP_OK)
         return rc;
@@ -288,15 +277,15 @@ int h_entity_put(struct http_req *req, struct http_res *res)
     memset(&e, 0, sizeof e);
     snprintf(e.code, sizeof e.code, "%s", code);
     e.active = 1;
-    rc = text(body, "name", e.name, sizeof e.name, 1, &res->err);
+    rc = http_json_copy(body, "name", e.name, sizeof e.name, 1, &res->err);
     if (rc == RP_OK)
-        rc = text(body, "kind", e.kind, sizeof e.kind, 1, &res->err);
+        rc = http_json_copy(body, "kind", e.kind, sizeof e.kind, 1, &res->err);
     if (rc == RP_OK && strcmp(e.kind, "national") != 0 && strcmp(e.kind, "utility") != 0 &&
         strcmp(e.kind, "municipality") != 0 && strcmp(e.kind, "contractor") != 0)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
                         "kind is national, utility, municipality or contractor");
     if (rc == RP_OK)
-        rc = text(body, "area", e.area_code, sizeof e.area_code, 0, &res->err);
+        rc = http_json_copy(body, "area", e.area_code, sizeof e.area_code, 0, &res->err);
     if (rc == RP_OK)
         rc = boolean(body, "active", &e.active, &res->err);
     json_decref(body);
@@ -336,12 +325,12 @@ static int rule_write(struct store *s, void *ctx, struct rp_err *err)
 
 static int parse_rule(json_t *body, struct store_rule *r, struct rp_err *err)
 {
-    int rc = text(body, "service_code", r->service_code, sizeof r->service_code, 1, err);
+    int rc = http_json_copy(body, "service_code", r->service_code, sizeof r->service_code, 1, err);
 
     if (rc == RP_OK)
-        rc = text(body, "area", r->area_code, sizeof r->area_code, 0, err);
+        rc = http_json_copy(body, "area", r->area_code, sizeof r->area_code, 0, err);
     if (rc == RP_OK)
-        rc = text(body, "entity", r->entity_code, sizeof r->entity_code, 0, err);
+        rc = http_json_copy(body, "entity", r->entity_code, sizeof r->entity_code, 0, err);
     if (rc == RP_OK)
         rc = boolean(body, "to_municipality", &r->to_municipality, err);
     if (rc == RP_OK)
@@ -349,7 +338,7 @@ static int parse_rule(json_t *body, struct store_rule *r, struct rp_err *err)
     if (rc == RP_OK)
         rc = integer(body, "sla_hours", 1, 720, &r->sla_hours, err);
     if (rc == RP_OK)
-        rc = text(body, "note", r->note, sizeof r->note, 0, err);
+        rc = http_json_copy(body, "note", r->note, sizeof r->note, 0, err);
     if (rc == RP_OK && (r->entity_code[0] != 0) == (r->to_municipality != 0))
         rc = rp_err_set(err, RP_INVALID_ARGUMENT,
                         "a rule names an entity or sets to_municipality, one of the two");

@@ -28,18 +28,6 @@ static int number(json_t *o, const char *key, int required, double def, double m
     return RP_OK;
 }
 
-/* A string member copied into dst (n bytes). */
-static int text(json_t *o, const char *key, char *dst, size_t n, int required,
-                struct rp_err *err)
-{
-    const char *v = NULL;
-    int rc = http_json_str(o, key, n - 1, required, &v, err);
-
-    if (rc == RP_OK)
-        snprintf(dst, n, "%s", v ? v : "");
-    return rc;
-}
-
 /* {"es": ..., "en": ...} */
 static int bilingual(json_t *o, const char *key, char *es, char *en, size_t n,
                      struct rp_err *err)
@@ -48,8 +36,8 @@ static int bilingual(json_t *o, const char *key, char *es, char *en, size_t n,
 
     if (!json_is_object(v))
         return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is {\"es\": text, \"en\": text}", key);
-    int rc = text(v, "es", es, n, 1, err);
-    return rc == RP_OK ? text(v, "en", en, n, 1, err) : rc;
+    int rc = http_json_copy(v, "es", es, n, 1, err);
+    return rc == RP_OK ? http_json_copy(v, "en", en, n, 1, err) : rc;
 }
 
 static int active_flag(json_t *o, int *active, struct rp_err *err)
@@ -108,9 +96,9 @@ int h_yard_put(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         snprintf(y.code, sizeof y.code, "%s", http_param(req, "code"));
     if (rc == RP_OK)
-        rc = text(body, "name", y.name, sizeof y.name, 1, &res->err);
+        rc = http_json_copy(body, "name", y.name, sizeof y.name, 1, &res->err);
     if (rc == RP_OK)
-        rc = text(body, "address", y.address, sizeof y.address, 1, &res->err);
+        rc = http_json_copy(body, "address", y.address, sizeof y.address, 1, &res->err);
     if (rc == RP_OK)
         rc = number(body, "lat", 1, 0, -90, 90, &y.lat, &res->err);
     if (rc == RP_OK)
@@ -137,7 +125,7 @@ int h_yard_put(struct http_req *req, struct http_res *res)
         rc = bilingual(body, "documents", y.documents_es, y.documents_en, sizeof y.documents_es,
                        &res->err);
     if (rc == RP_OK)
-        rc = text(body, "phone", y.phone, sizeof y.phone, 0, &res->err);
+        rc = http_json_copy(body, "phone", y.phone, sizeof y.phone, 0, &res->err);
     fees = json_object_get(body, "fees");
     if (rc == RP_OK && !json_is_object(fees))
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
@@ -190,9 +178,9 @@ int h_truck_put(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         snprintf(k.code, sizeof k.code, "%s", http_param(req, "code"));
     if (rc == RP_OK)
-        rc = text(body, "entity", k.entity_code, sizeof k.entity_code, 1, &res->err);
+        rc = http_json_copy(body, "entity", k.entity_code, sizeof k.entity_code, 1, &res->err);
     if (rc == RP_OK)
-        rc = text(body, "plate", k.plate, sizeof k.plate, 1, &res->err);
+        rc = http_json_copy(body, "plate", k.plate, sizeof k.plate, 1, &res->err);
     if (rc == RP_OK)
         rc = active_flag(body, &k.active, &res->err);
     if (rc == RP_OK)

@@ -873,6 +873,17 @@ int http_body_json(struct http_req *req, json_t **out, struct rp_err *err)
     return RP_OK;
 }
 
+int http_json_copy(json_t *o, const char *key, char *out, size_t n, int required,
+                   struct rp_err *err)
+{
+    const char *v = NULL;
+    int rc = http_json_str(o, key, n - 1, required, &v, err);
+
+    if (rc == RP_OK && v)
+        snprintf(out, n, "%s", v);
+    return rc;
+}
+
 int http_json_str(json_t *o, const char *key, size_t max, int required, const char **out,
                   struct rp_err *err)
 {

@@ -141,6 +141,10 @@ int http_body_json(struct http_req *req, json_t **out, struct rp_err *err);
 int http_json_str(json_t *o, const char *key, size_t max, int required, const char **out,
                   struct rp_err *err);
 
+/* http_json_str copied into out (n bytes, so at most n - 1 of text); out is left as it was
+ * when the member is absent, null or "". */
+int http_json_copy(json_t *o, const char *key, char *out, size_t n, int required,
+                   struct rp_err *err);
 /* The body as form fields (application/x-www-form-urlencoded or multipart/form-data), parsed
  * by libmicrohttpd's post processor: fn(ctx, name, filename (NULL for plain fields),
  * content_type, data, size, offset) per chunk of each field. RP_UNSUPPORTED_MEDIA_TYPE for any

@@ -153,6 +153,31 @@ static void tow_committed(struct app *app, struct worker *w, const struct store_
         tiles_case_reload(app->tiles, w->store, resolved_case);
 }
 
+/* A copy of the truck with this code; 0 when there is none. */
+static int truck_copy(struct tows *t, const char *code, struct store_truck *out)
+{
+    const struct tows_truck *k;
+
+    pthread_rwlock_rdlock(&t->lock);
+    k = tows_truck_by_code(t, code);
+    if (k)
+        *out = k->k;
+    pthread_rwlock_unlock(&t->lock);
+    return k != NULL;
+}
+
+/* The codes of a tow's truck and yard ("" for one since deleted). */
+static void codes_of(struct tows *t, const struct store_tow *tw, char truck[STORE_CODE_MAX],
+                     char yard[STORE_CODE_MAX])
+{
+    pthread_rwlock_rdlock(&t->lock);
+    const struct tows_truck *k = tows_truck_by_id(t, tw->truck_id);
+    const struct tows_yard *y = tows_yard_by_id(t, tw->yard_id);
+    snprintf(truck, STORE_CODE_MAX, "%s", k ? k->k.code : "");
+    snprintf(yard, STORE_CODE_MAX, "%s", y ? y->y.code : "");
+    pthread_rwlock_unlock(&t->lock);
+}
+
 /* ---- positions ---- */
 
 /* A device's time (ISO 8601 with Z or an offset, fractions of a second kept to the
@@ -292,13 +317,7 @@ int tows_positions_add(struct app *app, struct worker *w, const struct principal
     int found = 0, rc = RP_OK;
 
     memset(out, 0, sizeof *out);
-    pthread_rwlock_rdlock(&t->lock);
-    const struct tows_truck *tk = tows_truck_by_code(t, truck);
-    if (tk) {
-        found = 1;
-        k = tk->k;
-    }
-    pthread_rwlock_unlock(&t->lock);
+    found = truck_copy(t, truck, &k);
     if (!found)
         return rp_err_set(err, RP_NOT_FOUND, "no truck %.40s", truck);
     if (who->role != AUTH_TOW || !who->entity[0] || strcmp(who->entity, k.entity_code) != 0)
@@ -396,13 +415,7 @@ int tows_track_json(struct tows *t, struct worker *w, const struct principal *wh
     int found = 0, rc;
 
     *out = NULL;
-    pthread_rwlock_rdlock(&t->lock);
-    const struct tows_truck *tk = tows_truck_by_code(t, truck);
-    if (tk) {
-        found = 1;
-        k = tk->k;
-    }
-    pthread_rwlock_unlock(&t->lock);
+    found = truck_copy(t, truck, &k);
     if (!tr.features)
         return rp_err_set(err, RP_NO_MEMORY, "track");
     if (!found)
@@ -582,12 +595,7 @@ static int tow_names(struct tows *t, struct worker *w, const struct store_tow *t
     static _Thread_local struct store_report r;
     int found = 0, rc = RP_OK;
 
-    pthread_rwlock_rdlock(&t->lock);
-    const struct tows_truck *k = tows_truck_by_id(t, tw->truck_id);
-    const struct tows_yard *y = tows_yard_by_id(t, tw->yard_id);
-    snprintf(truck, STORE_CODE_MAX, "%s", k ? k->k.code : "");
-    snprintf(yard, STORE_CODE_MAX, "%s", y ? y->y.code : "");
-    pthread_rwlock_unlock(&t->lock);
+    codes_of(t, tw, truck, yard);
     case_no[0] = '\0';
     if (tw->report_id && (rc = store_report_by_id(w->store, tw->report_id, &r, &found, err)) ==
                              RP_OK && found)
@@ -624,9 +632,7 @@ int tows_tow_json(struct app *app, struct worker *w, const struct principal *who
 
 struct tow_list {
     struct tows *t;
-    struct worker *w;
     json_t *list;
-    int64_t last;
 };
 
 static int list_item(void *ctx, const struct store_tow *tw, struct rp_err *err)
@@ -636,14 +642,8 @@ static int list_item(void *ctx, const struct store_tow *tw, struct rp_err *err)
     json_t *j;
 
     /* the store's statement is still stepping: no second read of reports on it here */
-    pthread_rwlock_rdlock(&l->t->lock);
-    const struct tows_truck *k = tows_truck_by_id(l->t, tw->truck_id);
-    const struct tows_yard *y = tows_yard_by_id(l->t, tw->yard_id);
-    snprintf(truck, sizeof truck, "%s", k ? k->k.code : "");
-    snprintf(yard, sizeof yard, "%s", y ? y->y.code : "");
-    pthread_rwlock_unlock(&l->t->lock);
+    codes_of(l->t, tw, truck, yard);
     j = tow_json(tw, truck, yard, NULL);
-    l->last = tw->id;
     return j && json_array_append_new(l->list, j) == 0 ? RP_OK
                                                        : rp_err_set(err, RP_NO_MEMORY, "tows");
 }
@@ -653,7 +653,7 @@ int tows_list_json(struct tows *t, struct worker *w, const struct principal *who
                    json_t **out, struct rp_err *err)
 {
     char plate[PLATE_MAX + 1];
-    struct tow_list l = {t, w, json_array(), 0};
+    struct tow_list l = {t, json_array()};
     int rc = l.list ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "tows");
 
     *out = NULL;

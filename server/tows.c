@@ -49,8 +49,6 @@ int64_t tows_fees_cents(int64_t tow_fee, int64_t daily_fee, int64_t at_yard_s, i
     *days = 0;
     if (at_yard_s > 0) /* the first day is due on arrival */
         *days = now_s > at_yard_s ? (now_s - at_yard_s + 86399) / 86400 : 1;
-    if (*days == 0 && at_yard_s > 0)
-        *days = 1;
     return tow_fee + *days * daily_fee;
 }
 
