@@ -1077,9 +1077,9 @@ void http_server_stop(struct http_server *srv, unsigned grace_s)
 
     if (!srv)
         return;
-    fd = MHD_quiesce_daemon(srv->d); /* no new connections from here on */
-    if (fd >= 0)
-        close(fd);
+    /* No new connections from here on. The pool threads drop the socket from their epoll sets
+     * on their own time, so it is closed only once they have stopped. */
+    fd = MHD_quiesce_daemon(srv->d);
     deadline = now_us() + (uint64_t)grace_s * 1000000u;
     while (atomic_load(&srv->app->inflight) > 0 && now_us() < deadline) {
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -1090,6 +1090,8 @@ void http_server_stop(struct http_server *srv, unsigned grace_s)
                 grace_s);
     pool_stop(&srv->pool); /* finishes what is queued; each job resumes its connection */
     MHD_stop_daemon(srv->d);
+    if (fd >= 0)
+        close(fd);
     the_pool = NULL;
     free(srv);
 }
