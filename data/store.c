@@ -40,7 +40,7 @@
     " coalesce(r.reporter_phone, ''), coalesce(r.device_id, ''), r.entity_code," \
     " coalesce(r.rule_id, 0), coalesce(r.duplicate_of, 0), r.confirmations," \
     " (r.status IN " OPEN_STATUSES " AND r.due_at < " NOW_UTC "), r.created_at, r.updated_at," \
-    " r.due_at, coalesce(r.closed_at, '')"
+    " r.due_at, coalesce(r.closed_at, ''), r.is_private"
 /* The filters of GET /api/v1/reports, each off when its parameter is NULL. */
 #define REPORT_FILTERS \
     " (?1 IS NULL OR instr(?1, ',' || r.status || ',') > 0)" \
@@ -182,11 +182,11 @@ static const char *const sql_text[SQL__COUNT] = {
                                " lon, corregimiento_code, distrito_code, provincia_code, snapped_m,"
                                " location_source, address, description, attributes, reporter_name,"
                                " reporter_email, reporter_phone, device_id, entity_code, rule_id,"
-                               " created_at, updated_at, due_at, geom) VALUES (?1, ?2, ?3,"
+                               " created_at, updated_at, due_at, is_private, geom) VALUES (?1, ?2, ?3,"
                                " 'received', ?4, ?5, nullif(?6, ''), nullif(?7, ''), nullif(?8, ''),"
                                " nullif(?9, 0), ?10, nullif(?11, ''), nullif(?12, ''),"
                                " nullif(?13, ''), nullif(?14, ''), nullif(?15, ''), nullif(?16, ''),"
-                               " nullif(?17, ''), ?18, nullif(?19, 0), ?20, ?20, ?21,"
+                               " nullif(?17, ''), ?18, nullif(?19, 0), ?20, ?20, ?21, ?22,"
                                " MakePoint(?5, ?4, 4326))",
     [SQL_REPORT_GET]         = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.case_no = ?1",
     [SQL_REPORT_BY_ID]       = "SELECT " REPORT_COLUMNS " FROM reports r WHERE r.id = ?1",
@@ -301,6 +301,25 @@ static const char *const sql_text[SQL__COUNT] = {
                                " actor_role, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''))",
     [SQL_TOW_HISTORY_EACH]   = "SELECT id, at, from_status, to_status, actor, actor_role, note"
                                " FROM tow_history WHERE tow_id = ?1 ORDER BY id",
+    /* (created_at, id) keyset over reports_created, whose entries carry the rowid: in that
+     * order, no sort, however many cases the range holds. */
+    [SQL_EXPORT_PAGE]        = "SELECT r.id, r.case_no, r.service_code, coalesce(s.name_es, ''),"
+                               " r.entity_code, coalesce(e.name, ''), r.status, r.created_at,"
+                               " coalesce(r.closed_at, ''), CASE WHEN r.closed_at IS NULL THEN -1"
+                               " ELSE r.closed_at <= r.due_at END, r.due_at,"
+                               " coalesce(r.corregimiento_code, ''), coalesce(c.name, ''),"
+                               " coalesce(r.distrito_code, ''), coalesce(d.name, ''),"
+                               " coalesce(r.provincia_code, ''), coalesce(p.name, ''), r.lat, r.lon,"
+                               " CASE WHEN r.is_private THEN '' ELSE coalesce(r.description, '') END"
+                               " FROM reports r LEFT JOIN services s ON s.code = r.service_code"
+                               " LEFT JOIN entities e ON e.code = r.entity_code"
+                               " LEFT JOIN areas c ON c.code = r.corregimiento_code"
+                               " LEFT JOIN areas d ON d.code = r.distrito_code"
+                               " LEFT JOIN areas p ON p.code = r.provincia_code"
+                               " WHERE (r.created_at, r.id) > (?1, ?2) AND r.created_at < ?3"
+                               " ORDER BY r.created_at, r.id LIMIT ?4",
+    [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
+                               " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",
 };
 /* clang-format on */
 

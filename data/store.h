@@ -290,6 +290,7 @@ struct store_report {
     int overdue;
     char created_at[STORE_TIME_MAX], updated_at[STORE_TIME_MAX], due_at[STORE_TIME_MAX];
     char closed_at[STORE_TIME_MAX];
+    int is_private; /* the description is for the entity's staff and admins only */
 };
 
 struct store_photo {
@@ -302,7 +303,7 @@ struct store_photo {
 struct store_report_new {
     struct store_report *r;       /* service_code, lat/lon, area, snapped_m, location_source,
                                      address, description, attributes, reporter_*, device_id,
-                                     entity_code, rule_id, created_at, due_at; the insert sets
+                                     is_private, entity_code, rule_id, created_at, due_at; the insert sets
                                      id, case_no, status and updated_at */
     unsigned char token_hash[STORE_HASH_LEN];
     const char *token;            /* kept with the idempotency key only, for a replay */
@@ -548,5 +549,28 @@ struct store_stat_group {
 int store_stats_query(struct store *s, const struct store_stats_query *q,
                       struct store_stat_group **out, size_t *n, struct rp_err *err);
 void store_stats_free(struct store_stat_group *v, size_t n);
+
+/* ---- open data (store_export.c) ---- */
+
+/* One case as the open-data export publishes it: no reporter field, no token, no photo, and
+ * the description empty when the case is private. Location as stored (the caller rounds). */
+struct store_export_row {
+    int64_t id;
+    const char *case_no, *service_code, *service_name, *entity_code, *entity_name, *status;
+    const char *created_at, *closed_at, *due_at; /* closed_at "" while open */
+    int within_sla;                              /* 1, 0; -1 while open */
+    const char *area_code[3], *area_name[3];     /* corregimiento, distrito, provincia; "" */
+    double lat, lon;
+    const char *description;
+};
+typedef int (*store_export_fn)(void *ctx, const struct store_export_row *r, struct rp_err *err);
+/* Up to limit cases created in [after_created, until), in (created_at, id) order, after the
+ * cursor (after_created, after_id); *n receives how many. Times are "YYYY-MM-DDTHH:MM:SSZ". */
+int store_export_page(struct store *s, const char *after_created, int64_t after_id,
+                      const char *until, int limit, store_export_fn fn, void *ctx, size_t *n,
+                      struct rp_err *err);
+/* Months (Panama time, "2026-11") with at least one case, oldest first, and their counts. */
+typedef int (*store_month_fn)(void *ctx, const char *month, int64_t cases, struct rp_err *err);
+int store_export_months(struct store *s, store_month_fn fn, void *ctx, struct rp_err *err);
 
 #endif

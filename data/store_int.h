@@ -96,6 +96,8 @@ enum store_sql {
     SQL_TOWS_QUERY,
     SQL_TOW_HISTORY_ADD,
     SQL_TOW_HISTORY_EACH,
+    SQL_EXPORT_PAGE,
+    SQL_EXPORT_MONTHS,
     SQL__COUNT
 };
 

@@ -40,6 +40,7 @@ static void report_row(sqlite3_stmt *st, struct store_report *r)
     STORE_COPY(r->updated_at, st, 24);
     STORE_COPY(r->due_at, st, 25);
     STORE_COPY(r->closed_at, st, 26);
+    r->is_private = sqlite3_column_int(st, 27);
 }
 
 static int report_one(struct store *s, sqlite3_stmt *st, struct store_report *out, int *found,
@@ -174,6 +175,7 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
     sqlite3_bind_int64(st, 19, r->rule_id);
     sqlite3_bind_text(st, 20, r->created_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 21, r->due_at, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 22, r->is_private != 0);
     rc = store_run(s, st, "insert report", err);
     if (rc != RP_OK)
         return rc;

@@ -417,6 +417,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     copy_str(r.location_source, sizeof r.location_source, source);
     copy_str(r.address, sizeof r.address, in->address);
     copy_str(r.description, sizeof r.description, in->description);
+    r.is_private = in->is_private;
     attrs = in->attributes && json_object_size(in->attributes)
                 ? json_dumps(in->attributes, JSON_COMPACT | JSON_SORT_KEYS)
                 : NULL;

@@ -58,6 +58,7 @@ struct cases_input {
     const char *idempotency_key;  /* NULL: none */
     const unsigned char *body_hash; /* of the canonical request, with an idempotency key */
     int has_point;                /* 0: take the position from a photo's EXIF GPS */
+    int is_private;               /* the description only for the entity's staff */
     const struct media_photo *photos; /* processed already; written with the case */
     int nphotos;
 };

@@ -98,7 +98,7 @@ static json_t *request_doc(struct http_req *req, const struct store_report *r)
                      "service_request_id", r->case_no, "status",
                      cases_is_open(r->status) ? "open" : "closed", "status_notes", notes.last,
                      "service_name", sv.name_es, "service_code", r->service_code, "description",
-                     r->description[0] ? r->description : NULL, "agency_responsible", e.name,
+                     h_description(r, auth_may_act_for(&req->who, r->entity_code)), "agency_responsible", e.name,
                      "service_notice", NULL, "requested_datetime", requested,
                      "updated_datetime", updated, "expected_datetime", expected, "address",
                      r->address[0] ? r->address : NULL, "lat", r->lat, "long", r->lon,

@@ -104,9 +104,9 @@ static json_t *report_json(struct http_req *req, const struct store_report *r,
     else if (r->rule_id)
         store_rule_get(req->w->store, r->rule_id, &rule, &found, &err);
     attrs = r->attributes[0] ? json_loads(r->attributes, 0, NULL) : NULL;
-    o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:s, s:b, s:s, s:s, s:s?, s:i}",
+    o = json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s?, s:o, s:o, s:o, s:s, s:b, s:s, s:s, s:s?, s:i}",
                   "id", r->case_no, "service_code", r->service_code, "status", r->status,
-                  "description", r->description[0] ? r->description : NULL, "address",
+                  "description", h_description(r, mine), "private", r->is_private, "address",
                   r->address[0] ? r->address : NULL, "attributes", attrs ? attrs : json_object(),
                   "location", h_location_json(req->app, r), "routing",
                   h_routing_json(&e, r->rule_id ? &rule : NULL), "due_at", r->due_at, "overdue",
@@ -131,6 +131,11 @@ static json_t *report_json(struct http_req *req, const struct store_report *r,
                                       r->reporter_phone[0] ? r->reporter_phone : NULL,
                                       "device_id", r->device_id[0] ? r->device_id : NULL));
     return o;
+}
+
+const char *h_description(const struct store_report *r, int staff)
+{
+    return r->description[0] && (!r->is_private || staff) ? r->description : NULL;
 }
 
 json_t *h_report_json(struct http_req *req, const struct store_report *r)
@@ -159,6 +164,7 @@ static int coord_field(json_t *o, const char *key, double min, double max, doubl
 static int parse_report(json_t *body, int photos, struct cases_input *in, struct rp_err *err)
 {
     json_t *rep = json_object_get(body, "reporter"), *attrs = json_object_get(body, "attributes");
+    json_t *priv;
     int rc;
 
     memset(in, 0, sizeof *in);
@@ -184,6 +190,12 @@ static int parse_report(json_t *body, int photos, struct cases_input *in, struct
             rc = http_json_str(rep, "phone", 63, 0, &in->reporter_phone, err);
         if (rc == RP_OK && in->reporter_email && !strchr(in->reporter_email, '@'))
             rc = rp_err_set(err, RP_INVALID_ARGUMENT, "reporter.email is not an address");
+    }
+    if (rc == RP_OK && (priv = json_object_get(body, "private")) && !json_is_null(priv)) {
+        if (!json_is_boolean(priv))
+            rc = rp_err_set(err, RP_INVALID_ARGUMENT, "private is true or false");
+        else
+            in->is_private = json_is_true(priv);
     }
     if (rc == RP_OK && attrs && !json_is_null(attrs)) {
         if (!json_is_object(attrs))
@@ -401,14 +413,14 @@ struct list_ctx {
 
 /* A list entry is flat, for maps and tables: codes, not names; the whole case (names, routing
  * rule, reporter for its entity's staff) is one GET /api/v1/reports/{id} away. */
-static json_t *list_props(const struct store_report *r)
+static json_t *list_props(const struct store_report *r, int staff)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:b, s:i}",
                      "id", r->case_no, "service_code", r->service_code, "status", r->status,
                      "entity", r->entity_code, "provincia", r->area[2][0] ? r->area[2] : NULL,
                      "distrito", r->area[1][0] ? r->area[1] : NULL, "corregimiento",
                      r->area[0][0] ? r->area[0] : NULL, "description",
-                     r->description[0] ? r->description : NULL, "created_at", r->created_at,
+                     h_description(r, staff), "created_at", r->created_at,
                      "updated_at", r->updated_at, "due_at", r->due_at, "overdue", r->overdue,
                      "confirmations", r->confirmations);
 }
@@ -416,7 +428,7 @@ static json_t *list_props(const struct store_report *r)
 static int list_add(void *ctx, const struct store_report *r, struct rp_err *err)
 {
     struct list_ctx *l = ctx;
-    json_t *props = list_props(r);
+    json_t *props = list_props(r, auth_may_act_for(&l->req->who, r->entity_code));
     json_t *f = props ? json_pack("{s:s, s:s, s:{s:s, s:[f, f]}, s:o}", "type", "Feature", "id",
                                   r->case_no, "geometry", "type", "Point", "coordinates", r->lon,
                                   r->lat, "properties", props)

@@ -11,6 +11,9 @@
 
 /* The case as req's caller may see it (reporter contact only for its entity and admins). */
 json_t *h_report_json(struct http_req *req, const struct store_report *r);
+/* A case's description as a reader may see it: NULL when empty, or private and the reader is
+ * not staff of its entity (staff: auth_may_act_for). */
+const char *h_description(const struct store_report *r, int staff);
 json_t *h_photos_json(struct store *s, int64_t report_id); /* [{url, thumbnail_url, ...}] */
 json_t *h_location_json(const struct app *app, const struct store_report *r);
 json_t *h_routing_json(const struct store_entity *e, const struct store_rule *rule);

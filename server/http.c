@@ -94,6 +94,11 @@ static void body_drop(struct http_res *res)
     res->shared_len = 0;
     res->shared_release = NULL;
     res->shared_ctx = NULL;
+    if (res->reader_free)
+        res->reader_free(res->reader_ctx);
+    res->reader = NULL;
+    res->reader_free = NULL;
+    res->reader_ctx = NULL;
 }
 
 int http_reply_json_new(struct http_res *res, int status, json_t *json)
@@ -134,6 +139,44 @@ int http_reply_shared(struct http_res *res, int status, const void *body, size_t
     res->shared_ctx = ctx;
     res->status = status;
     return RP_OK;
+}
+
+int http_reply_reader(struct http_res *res, int status, const char *type, http_reader_fn fn,
+                      void (*free_fn)(void *ctx), void *ctx)
+{
+    body_drop(res);
+    res->reader = fn;
+    res->reader_free = free_fn;
+    res->reader_ctx = ctx;
+    res->content_type = type;
+    res->status = status;
+    return RP_OK;
+}
+
+/* MHD's side of a reader: its end and its failure have their own codes. */
+struct reader_call {
+    http_reader_fn fn;
+    void (*free_fn)(void *ctx);
+    void *ctx;
+};
+
+static ssize_t reader_call(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct reader_call *c = cls;
+    long n = c->fn(c->ctx, buf, max);
+
+    (void)pos;
+    return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                                        : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void reader_done(void *cls)
+{
+    struct reader_call *c = cls;
+
+    if (c->free_fn)
+        c->free_fn(c->ctx);
+    free(c);
 }
 
 int http_reply_file(struct http_res *res, int status, int fd, size_t len, const char *type)
@@ -280,6 +323,18 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_req *req,
             len = res->shared_len, (void *)res->shared, res->shared_release, res->shared_ctx);
         if (r) /* the response releases it now */
             res->shared_release = NULL, res->shared = NULL;
+    } else if (res->reader) {
+        struct reader_call *c = malloc(sizeof *c);
+        r = NULL;
+        if (c) {
+            *c = (struct reader_call){res->reader, res->reader_free, res->reader_ctx};
+            r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader_call, c,
+                                                  reader_done);
+            if (r) /* the response frees the reader's state now */
+                res->reader = NULL, res->reader_free = NULL, res->reader_ctx = NULL;
+            else
+                free(c);
+        }
     } else if (res->fixed)
         r = MHD_create_response_from_buffer(len = res->fixed_len, (void *)res->fixed,
                                             MHD_RESPMEM_PERSISTENT);

@@ -59,6 +59,10 @@ struct http_req {
     size_t bytes;
 };
 
+/* Fills buf with up to max bytes of the body: returns how many (> 0), 0 at its end, -1 on a
+ * failure (the client sees a truncated chunked body, never a complete-looking one). */
+typedef long (*http_reader_fn)(void *ctx, char *buf, size_t max);
+
 struct http_res {
     int status;
     json_t *json;              /* owned; serialised compactly */
@@ -73,6 +77,9 @@ struct http_res {
     void (*shared_release)(void *ctx);
     void *shared_ctx;
     size_t fd_len;
+    http_reader_fn reader;     /* or a body made as it is sent (chunked): see http_reply_reader */
+    void (*reader_free)(void *ctx);
+    void *reader_ctx;
     const char *content_type;  /* default application/json */
     const char *hnames[HTTP_HEADERS_MAX];
     char *hvalues[HTTP_HEADERS_MAX];
@@ -116,6 +123,13 @@ void http_stream_bytes(struct http_stream *st, const char *text, size_t len); /*
 void http_stream_json(struct http_stream *st, json_t *value); /* value is stolen */
 /* The body as the reply (also on failure, which gives RP_NO_MEMORY); st is empty after. */
 int http_reply_stream(struct http_res *res, int status, struct http_stream *st);
+
+/* A body of unknown length produced while it is sent, in chunks of up to 64 KB, so that a
+ * million rows take the memory of one chunk. The reader runs on the connection's network
+ * thread, once the handler has returned; free_fn(ctx) runs once when the reply is done (or
+ * was never sent). */
+int http_reply_reader(struct http_res *res, int status, const char *type, http_reader_fn fn,
+                      void (*free_fn)(void *ctx), void *ctx);
 
 /* A route's own, tighter limit per client address (cls: HTTP_LIMIT_*), per_minute with burst
  * tokens at once; 429 with Retry-After when spent. per_minute 0: unlimited. */

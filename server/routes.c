@@ -67,6 +67,9 @@ static const struct route routes[] = {
     { HTTP_GET,     "/metrics",               h_metrics_get,   ADMIN,  0, 0 },
     { HTTP_GET,     "/api/v1/stats",          h_stats_get,     ANYONE, 0, 0 },
     { HTTP_GET,     "/api/v1/stats.csv",      h_stats_csv,     ANYONE, 0, 0 },
+    { HTTP_GET,     "/api/v1/export.csv",     h_export_csv,    ANYONE, 0, 0 },
+    { HTTP_GET,     "/api/v1/export.geojson", h_export_geojson, ANYONE, 0, 0 },
+    { HTTP_GET,     "/api/v1/export/months",  h_export_months, ANYONE, 0, 0 },
     /* Open311 GeoReport v2: {file} is NAME.json or NAME.xml */
     { HTTP_GET,     "/open311/v2/{file}",          h_open311_get,     ANYONE, 0, 0 },
     { HTTP_POST,    "/open311/v2/{file}",          h_open311_post,    ANYONE, PHOTOS_BODY, 1 },

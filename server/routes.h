@@ -90,5 +90,8 @@ int h_tow_status(struct http_req *req, struct http_res *res);
 int h_metrics_get(struct http_req *req, struct http_res *res);
 int h_stats_get(struct http_req *req, struct http_res *res);
 int h_stats_csv(struct http_req *req, struct http_res *res);
+int h_export_csv(struct http_req *req, struct http_res *res);
+int h_export_geojson(struct http_req *req, struct http_res *res);
+int h_export_months(struct http_req *req, struct http_res *res);
 
 #endif
