@@ -318,6 +318,33 @@ static const char *const sql_text[SQL__COUNT] = {
                                " LEFT JOIN areas p ON p.code = r.provincia_code"
                                " WHERE (r.created_at, r.id) > (?1, ?2) AND r.created_at < ?3"
                                " ORDER BY r.created_at, r.id LIMIT ?4",
+    [SQL_HOOKS_FLAG_OFF]     = "UPDATE webhooks SET active = 0 WHERE source = 'flag'",
+    [SQL_HOOK_FLAG_PUT]      = "INSERT INTO webhooks (url, secret, trusted, active, source)"
+                               " VALUES (?1, ?2, ?3, 1, 'flag') ON CONFLICT (url) DO UPDATE SET"
+                               " secret = excluded.secret, trusted = excluded.trusted, active = 1,"
+                               " source = 'flag'",
+    [SQL_HOOKS_EACH]         = "SELECT w.id, w.url, w.secret, w.trusted, w.active, w.source,"
+                               " w.delivered, w.failures, coalesce(w.last_error, ''),"
+                               " (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id)"
+                               " FROM webhooks w WHERE ?1 = 0 OR w.active = 1 ORDER BY w.id",
+    /* the head of each stream that is due: one event per case or tow at a time, in order */
+    [SQL_DELIVERIES_DUE]     = "SELECT d.event_id, e.uid, e.type, e.stream, coalesce(e.report_id, 0),"
+                               " coalesce(e.tow_id, 0), e.payload, d.attempts FROM deliveries d"
+                               " JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ?1"
+                               " AND d.next_at <= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries h"
+                               " WHERE h.webhook_id = ?1 AND h.stream = d.stream"
+                               " AND h.event_id < d.event_id) ORDER BY d.event_id LIMIT ?3",
+    [SQL_DELIVERY_DELETE]    = "DELETE FROM deliveries WHERE webhook_id = ?1 AND event_id = ?2",
+    [SQL_HOOK_DELIVERED]     = "UPDATE webhooks SET delivered = delivered + 1 WHERE id = ?1",
+    [SQL_DELIVERY_RETRY]     = "UPDATE deliveries SET attempts = attempts + 1, last_error = ?3"
+                               " WHERE webhook_id = ?1 AND event_id = ?2",
+    [SQL_STREAM_HOLD]        = "UPDATE deliveries SET next_at = max(next_at, ?3)"
+                               " WHERE webhook_id = ?1 AND stream = ?2",
+    [SQL_HOOK_FAILED]        = "UPDATE webhooks SET failures = failures + 1, last_error = ?2"
+                               " WHERE id = ?1",
+    [SQL_CONTACT_REPORT]     = "SELECT reporter_name, reporter_email, reporter_phone FROM reports"
+                               " WHERE id = ?1",
+    [SQL_CONTACT_TOW]        = "SELECT plate FROM tows WHERE id = ?1",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",
 };

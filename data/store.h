@@ -573,4 +573,43 @@ int store_export_page(struct store *s, const char *after_created, int64_t after_
 typedef int (*store_month_fn)(void *ctx, const char *month, int64_t cases, struct rp_err *err);
 int store_export_months(struct store *s, store_month_fn fn, void *ctx, struct rp_err *err);
 
+/* ---- outbox (store_outbox.c) ---- */
+
+#define STORE_URL_MAX    1024
+#define STORE_SECRET_MAX 128
+
+struct store_webhook {
+    int64_t id;
+    const char *url, *secret, *source, *last_error;
+    int trusted, active;
+    int64_t delivered, failures, pending;
+};
+typedef int (*store_webhook_fn)(void *ctx, const struct store_webhook *w, struct rp_err *err);
+/* The --webhook set: each URL active with this secret and trust, every other 'flag' webhook
+ * inactive (its pending deliveries kept). One transaction. */
+int store_webhooks_sync(struct store *s, const char *const *urls, const int *trusted, int n,
+                        const char *secret, struct rp_err *err);
+int store_webhooks_each(struct store *s, int active_only, store_webhook_fn fn, void *ctx,
+                        struct rp_err *err);
+
+struct store_delivery {
+    int64_t event_id, report_id, tow_id; /* 0: none */
+    const char *uid, *type, *stream, *payload;
+    int attempts;
+};
+typedef int (*store_delivery_fn)(void *ctx, const struct store_delivery *d, struct rp_err *err);
+/* Up to limit deliveries of webhook that are due at now_ms, each the oldest of its stream. */
+int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int limit,
+                         store_delivery_fn fn, void *ctx, struct rp_err *err);
+/* Acknowledged: the delivery row goes. */
+int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, struct rp_err *err);
+/* Not acknowledged: one more attempt counted, and the stream waits until next_at_ms. */
+int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, const char *stream,
+                          int64_t next_at_ms, const char *error, struct rp_err *err);
+/* What only trusted webhooks receive: the reporter's contact of a case ("" when not given),
+ * the plate of a tow. */
+int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
+                        char name[STORE_NAME_MAX], char email[STORE_NAME_MAX], char phone[64],
+                        char plate[STORE_CODE_MAX], struct rp_err *err);
+
 #endif

@@ -49,6 +49,7 @@ struct rl_table;
 struct cases_cache;
 struct tiles;
 struct tows;
+struct outbox;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -65,6 +66,7 @@ struct app {
     struct cases_cache *catalogue; /* services and routing decisions read; thread-safe */
     struct tiles *tiles;           /* the case map, the tile cache; thread-safe */
     struct tows *tows;             /* yards, trucks, active tows; thread-safe */
+    struct outbox *outbox;         /* webhook delivery threads; their counters are atomic */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT, drain, close). Flags are one table per subcommand; a flag's environment
  * variable is read first and the command line overrides it. Bad flags exit 2 naming the flag.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -27,6 +28,7 @@
 #include "server/auth.h"
 #include "server/cases.h"
 #include "server/http.h"
+#include "server/outbox.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/tiles.h"
@@ -40,7 +42,14 @@
 #define THREADS_MAX       256
 #define EXIT_USAGE        2
 
-enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL };
+enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL, F_LIST };
+
+/* A flag given several times (F_LIST); from the environment, values separated by spaces. */
+#define FLAG_LIST_MAX 16
+struct flag_list {
+    const char *v[FLAG_LIST_MAX];
+    int n;
+};
 
 struct flag {
     const char *name, *env;
@@ -74,6 +83,18 @@ static int flag_set(const char *cmd, const struct flag *f, const char *v, const 
             return usage_error(cmd, "%s: empty value", from);
         *(const char **)f->dest = v;
         return 0;
+    case F_LIST: {
+        struct flag_list *l = f->dest;
+        char *copy = strdup(v), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
+            if (l->n >= FLAG_LIST_MAX)
+                return usage_error(cmd, "%s: at most %d values", from, FLAG_LIST_MAX);
+            l->v[l->n++] = t; /* the copy lives as long as the process */
+        }
+        if (!copy || l->n == 0)
+            return usage_error(cmd, "%s: empty value", from);
+        return 0;
+    }
     case F_LEVEL:
         if (rp_level_parse(v) < 0)
             return usage_error(cmd, "%s: '%s' is not provincia, distrito or corregimiento", from, v);
@@ -462,6 +483,10 @@ static int cmd_serve(int argc, char **argv)
 {
     struct app app = {0};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    struct flag_list hooks = {0}, trusted_hooks = {0};
+    const char *hook_secret = NULL;
+    unsigned hook_backoff_ms = OUTBOX_BACKOFF_MS;
+    struct outbox *outbox = NULL;
     const struct flag flags[] = {
         {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0, "database file (from reporta init)"},
         {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
@@ -497,6 +522,14 @@ static int cmd_serve(int argc, char **argv)
          "tow lookups per minute per client address (0: no limit)"},
         {"areas", "REPORTA_AREAS", F_STR, &app.cfg.areas_dir, 0, 0,
          "default areas directory (its NOTICE credits the area tiles)"},
+        {"webhook", "REPORTA_WEBHOOKS", F_LIST, &hooks, 0, 0,
+         "URL every event is POSTed to; repeatable"},
+        {"webhook-trusted", "REPORTA_WEBHOOKS_TRUSTED", F_LIST, &trusted_hooks, 0, 0,
+         "the same, also given the reporter's contact and plates (SMS, e-mail gateways)"},
+        {"webhook-secret", "REPORTA_WEBHOOK_SECRET", F_STR, &hook_secret, 0, 0,
+         "HMAC-SHA256 key of the webhooks' signature header (required with --webhook)"},
+        {"webhook-backoff-ms", "REPORTA_WEBHOOK_BACKOFF_MS", F_UINT, &hook_backoff_ms, 1,
+         OUTBOX_BACKOFF_MAX_MS, "first retry's wait, doubling per attempt up to 10 minutes"},
         {0},
     };
     struct http_server *srv = NULL;
@@ -532,6 +565,16 @@ static int cmd_serve(int argc, char **argv)
                "line on stdout; SIGTERM or SIGINT stop it after in-flight requests finish.");
     if (rc)
         return rc < 0 ? 0 : rc;
+    if ((hooks.n || trusted_hooks.n) && (!hook_secret || strlen(hook_secret) < 16 ||
+                                         strlen(hook_secret) >= STORE_SECRET_MAX))
+        return usage_error("serve", "--webhook needs --webhook-secret of 16 to %d characters",
+                           STORE_SECRET_MAX - 1);
+    for (int i = 0; i < hooks.n + trusted_hooks.n; i++) {
+        const char *u = i < hooks.n ? hooks.v[i] : trusted_hooks.v[i - hooks.n];
+        if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+            strlen(u) >= STORE_URL_MAX)
+            return usage_error("serve", "--webhook %s: an http:// or https:// URL", u);
+    }
 
     /* Block the stop signals before any thread exists: every thread inherits the mask and only
      * sigwait below receives them. SIGPIPE from a vanished client must not kill us. */
@@ -555,9 +598,21 @@ static int cmd_serve(int argc, char **argv)
         rc = serve_maps(&app, &err);
     if (rc == RP_OK)
         rc = store_writer_start(app.cfg.db, &app.writer, &err);
+    if (rc == RP_OK) {
+        const char *urls[2 * FLAG_LIST_MAX];
+        int trust[2 * FLAG_LIST_MAX], n = 0;
+        for (int i = 0; i < hooks.n; i++)
+            urls[n] = hooks.v[i], trust[n++] = 0;
+        for (int i = 0; i < trusted_hooks.n; i++)
+            urls[n] = trusted_hooks.v[i], trust[n++] = 1;
+        rc = outbox_start(app.cfg.db, urls, trust, n, hook_secret, hook_backoff_ms, &outbox,
+                          &err);
+        app.outbox = outbox;
+    }
     if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
+        outbox_stop(outbox);
         free(app.health_ok);
         h_areas_release(&app);
         tiles_destroy(app.tiles);
@@ -587,6 +642,7 @@ static int cmd_serve(int argc, char **argv)
                 (unsigned long long)commits);
     }
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
+    outbox_stop(outbox);           /* what it had not delivered stays due in the database */
     worker_destroy_all(&app);
     tiles_destroy(app.tiles);
     tows_destroy(app.tows);
@@ -623,6 +679,10 @@ int main(int argc, char **argv)
         rp_log_set_level(RP_LOG_WARN);
     else if (lvl && strcmp(lvl, "debug") == 0)
         rp_log_set_level(RP_LOG_DEBUG);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "reporta: libcurl could not be initialised\n");
+        return 1;
+    }
     if (store_global_init() != RP_OK) {
         fprintf(stderr, "reporta: SQLite could not be configured\n");
         return 1;

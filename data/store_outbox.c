@@ -1,0 +1,169 @@
+/*
+ * data/store_outbox.c - webhooks and their deliveries (migration 0011). Events are written by
+ * triggers in the transaction of each change; here the delivery threads read the head of each
+ * stream that is due, and record an acknowledgement (the row goes) or a failure (the stream
+ * waits). Each call is its own short transaction on the caller's connection.
+ */
+#include "data/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int store_webhooks_sync(struct store *s, const char *const *urls, const int *trusted, int n,
+                        const char *secret, struct rp_err *err)
+{
+    sqlite3_stmt *off, *put;
+    int rc = store_begin(s, err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!(off = store_stmt(s, SQL_HOOKS_FLAG_OFF, err)) || !(put = store_stmt(s, SQL_HOOK_FLAG_PUT, err)))
+        return store_end(s, err->code, err);
+    rc = store_run(s, off, "webhooks", err);
+    for (int i = 0; rc == RP_OK && i < n; i++) {
+        sqlite3_bind_text(put, 1, urls[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(put, 2, secret, -1, SQLITE_STATIC);
+        sqlite3_bind_int(put, 3, trusted[i] != 0);
+        rc = store_run(s, put, "webhook", err);
+    }
+    return store_end(s, rc, err);
+}
+
+int store_webhooks_each(struct store *s, int active_only, store_webhook_fn fn, void *ctx,
+                        struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HOOKS_EACH, err);
+    struct store_webhook w;
+    int rc = RP_OK, step = SQLITE_DONE;
+
+    if (!st)
+        return err->code;
+    sqlite3_bind_int(st, 1, active_only != 0);
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        w.id = sqlite3_column_int64(st, 0);
+        w.url = store_col_text(st, 1);
+        w.secret = store_col_text(st, 2);
+        w.trusted = sqlite3_column_int(st, 3);
+        w.active = sqlite3_column_int(st, 4);
+        w.source = store_col_text(st, 5);
+        w.delivered = sqlite3_column_int64(st, 6);
+        w.failures = sqlite3_column_int64(st, 7);
+        w.last_error = store_col_text(st, 8);
+        w.pending = sqlite3_column_int64(st, 9);
+        rc = fn(ctx, &w, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "webhooks", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int limit,
+                         store_delivery_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_DELIVERIES_DUE, err);
+    struct store_delivery d;
+    int rc = RP_OK, step = SQLITE_DONE;
+
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, webhook);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int(st, 3, limit);
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        d.event_id = sqlite3_column_int64(st, 0);
+        d.uid = store_col_text(st, 1);
+        d.type = store_col_text(st, 2);
+        d.stream = store_col_text(st, 3);
+        d.report_id = sqlite3_column_int64(st, 4);
+        d.tow_id = sqlite3_column_int64(st, 5);
+        d.payload = store_col_text(st, 6);
+        d.attempts = sqlite3_column_int(st, 7);
+        rc = fn(ctx, &d, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "deliveries", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, struct rp_err *err)
+{
+    sqlite3_stmt *del, *count;
+    int rc = store_begin(s, err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!(del = store_stmt(s, SQL_DELIVERY_DELETE, err)) ||
+        !(count = store_stmt(s, SQL_HOOK_DELIVERED, err)))
+        return store_end(s, err->code, err);
+    sqlite3_bind_int64(del, 1, webhook);
+    sqlite3_bind_int64(del, 2, event_id);
+    sqlite3_bind_int64(count, 1, webhook);
+    rc = store_run(s, del, "delivery", err);
+    if (rc == RP_OK)
+        rc = store_run(s, count, "webhook", err);
+    return store_end(s, rc, err);
+}
+
+int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, const char *stream,
+                          int64_t next_at_ms, const char *error, struct rp_err *err)
+{
+    sqlite3_stmt *retry, *hold, *failed;
+    int rc = store_begin(s, err);
+
+    if (rc != RP_OK)
+        return rc;
+    if (!(retry = store_stmt(s, SQL_DELIVERY_RETRY, err)) ||
+        !(hold = store_stmt(s, SQL_STREAM_HOLD, err)) ||
+        !(failed = store_stmt(s, SQL_HOOK_FAILED, err)))
+        return store_end(s, err->code, err);
+    sqlite3_bind_int64(retry, 1, webhook);
+    sqlite3_bind_int64(retry, 2, event_id);
+    sqlite3_bind_text(retry, 3, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(hold, 1, webhook);
+    sqlite3_bind_text(hold, 2, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(hold, 3, next_at_ms);
+    sqlite3_bind_int64(failed, 1, webhook);
+    sqlite3_bind_text(failed, 2, error, -1, SQLITE_STATIC);
+    rc = store_run(s, retry, "delivery", err);
+    if (rc == RP_OK)
+        rc = store_run(s, hold, "delivery", err);
+    if (rc == RP_OK)
+        rc = store_run(s, failed, "webhook", err);
+    return store_end(s, rc, err);
+}
+
+int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
+                        char name[STORE_NAME_MAX], char email[STORE_NAME_MAX], char phone[64],
+                        char plate[STORE_CODE_MAX], struct rp_err *err)
+{
+    sqlite3_stmt *st;
+    int step;
+
+    name[0] = email[0] = phone[0] = plate[0] = '\0';
+    if (report_id) {
+        if (!(st = store_stmt(s, SQL_CONTACT_REPORT, err)))
+            return err->code;
+        sqlite3_bind_int64(st, 1, report_id);
+        if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            store_col_copy(name, STORE_NAME_MAX, st, 0);
+            store_col_copy(email, STORE_NAME_MAX, st, 1);
+            store_col_copy(phone, 64, st, 2);
+        }
+        sqlite3_reset(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return store_sql_error(s, "contact", err);
+    }
+    if (tow_id) {
+        if (!(st = store_stmt(s, SQL_CONTACT_TOW, err)))
+            return err->code;
+        sqlite3_bind_int64(st, 1, tow_id);
+        if ((step = sqlite3_step(st)) == SQLITE_ROW)
+            store_col_copy(plate, STORE_CODE_MAX, st, 0);
+        sqlite3_reset(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            return store_sql_error(s, "plate", err);
+    }
+    return RP_OK;
+}
