@@ -345,6 +345,24 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_CONTACT_REPORT]     = "SELECT reporter_name, reporter_email, reporter_phone FROM reports"
                                " WHERE id = ?1",
     [SQL_CONTACT_TOW]        = "SELECT plate FROM tows WHERE id = ?1",
+    /* the Open311 updates feed: changes after creation, not what Open311 clients posted
+     * (they have those); times compared to the second whatever their precision */
+    [SQL_UPDATES_EACH]       = "SELECT e.uid, r.case_no, e.type, e.at,"
+                               " coalesce(json_extract(e.payload, '$.case.status'), r.status),"
+                               " coalesce(h.kind, ''), coalesce(h.from_value, ''),"
+                               " coalesce(h.to_value, ''), coalesce(h.note, ''),"
+                               " coalesce(json_extract(e.payload, '$.photo.url'), '')"
+                               " FROM events e JOIN reports r ON r.id = e.report_id"
+                               " LEFT JOIN report_history h ON h.id = e.history_id"
+                               " WHERE e.at >= ?5 AND e.at < ?4"
+                               " AND strftime('%Y-%m-%dT%H:%M:%SZ', e.at) BETWEEN ?1 AND ?2"
+                               " AND e.type IN ('case.status', 'case.transfer', 'case.photo',"
+                               " 'case.update', 'case.tow')"
+                               " AND (h.actor IS NULL OR h.actor NOT LIKE 'open311:%')"
+                               " ORDER BY e.id LIMIT ?3",
+    [SQL_UPDATE_FIND]        = "SELECT e.uid FROM report_history h JOIN events e ON e.history_id = h.id"
+                               " WHERE h.report_id = ?1 AND h.kind = 'update' AND h.actor = ?2",
+    [SQL_EVENT_OF_HISTORY]   = "SELECT uid FROM events WHERE history_id = ?1",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",
 };

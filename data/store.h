@@ -612,4 +612,19 @@ int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
                         char name[STORE_NAME_MAX], char email[STORE_NAME_MAX], char phone[64],
                         char plate[STORE_CODE_MAX], struct rp_err *err);
 
+/* The Open311 service request updates feed: changes of cases (not their creation, not what an
+ * Open311 client posted itself) whose time is in [since, until] ("YYYY-MM-DDTHH:MM:SSZ"), in
+ * the order they were committed. status: the case's status right after the change. */
+struct store_update {
+    const char *uid, *case_no, *type, *at, *status, *kind, *from, *to, *note, *photo_url;
+};
+typedef int (*store_update_fn)(void *ctx, const struct store_update *u, struct rp_err *err);
+int store_updates_each(struct store *s, const char *since, const char *until, int limit,
+                       store_update_fn fn, void *ctx, struct rp_err *err);
+/* Inside the caller's transaction: a citizen's update of a case as a history row of kind
+ * 'update' by actor, and the uid of the event it made. An actor that already posted to this
+ * case (an Open311 client's update_id, say) gets its first update's uid, *replayed = 1. */
+int store_update_add(struct store *s, int64_t report_id, const char *actor, const char *status,
+                     const char *note, char uid[40], int *replayed, struct rp_err *err);
+
 #endif

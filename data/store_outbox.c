@@ -167,3 +167,77 @@ int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
     }
     return RP_OK;
 }
+
+int store_updates_each(struct store *s, const char *since, const char *until, int limit,
+                       store_update_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_UPDATES_EACH, err);
+    struct store_update u;
+    char lo[STORE_TIME_MAX + 8], hi[STORE_TIME_MAX + 8];
+    int rc = RP_OK, step = SQLITE_DONE;
+
+    if (!st)
+        return err->code;
+    /* the index range holds the bounds' seconds at any precision of the stored times:
+     * "...:SS" sorts below "...:SSZ" and "...:SS.mmmZ", "...:SS~" above both */
+    snprintf(lo, sizeof lo, "%.19s", since);
+    snprintf(hi, sizeof hi, "%.19s~", until);
+    sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, until, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_text(st, 4, hi, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, lo, -1, SQLITE_TRANSIENT);
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        u.uid = store_col_text(st, 0);
+        u.case_no = store_col_text(st, 1);
+        u.type = store_col_text(st, 2);
+        u.at = store_col_text(st, 3);
+        u.status = store_col_text(st, 4);
+        u.kind = store_col_text(st, 5);
+        u.from = store_col_text(st, 6);
+        u.to = store_col_text(st, 7);
+        u.note = store_col_text(st, 8);
+        u.photo_url = store_col_text(st, 9);
+        rc = fn(ctx, &u, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "updates", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_update_add(struct store *s, int64_t report_id, const char *actor, const char *status,
+                     const char *note, char uid[40], int *replayed, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_UPDATE_FIND, err);
+    int step, rc;
+
+    *replayed = 0;
+    uid[0] = '\0';
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, report_id);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+    if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_col_copy(uid, 40, st, 0);
+        *replayed = 1;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_sql_error(s, "update", err);
+    if (*replayed)
+        return RP_OK;
+    rc = store_history_add(s, report_id,
+                           &(struct store_history){0, NULL, "update", actor, "citizen", NULL, NULL,
+                                                   status, note},
+                           err);
+    if (rc != RP_OK)
+        return rc;
+    if (!(st = store_stmt(s, SQL_EVENT_OF_HISTORY, err)))
+        return err->code;
+    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+    if ((step = sqlite3_step(st)) == SQLITE_ROW)
+        store_col_copy(uid, 40, st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? RP_OK : store_sql_error(s, "update event", err);
+}

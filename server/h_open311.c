@@ -11,6 +11,7 @@
 
 #include "media/photo.h"
 #include "server/cases.h"
+#include "server/citizen.h"
 #include "server/h_reports.h"
 #include "server/open311.h"
 #include "server/routes.h"
@@ -333,9 +334,132 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
     return open311_reply(res, fmt, c.replayed ? 200 : 201, "service_requests", doc);
 }
 
+/* ---- service request updates (the extension FixMyStreet polls and posts to) ---- */
+
+#define UPDATES_MAX         1000
+#define UPDATES_WINDOW_S    86400 /* without start_date: the last day */
+
+/* Our status as the extension's lowercase words (FixMyStreet maps them to its states). */
+static const char *update_status(const char *s)
+{
+    static const char *const map[][2] = {
+        {"received", "open"},       {"assigned", "open"},   {"in_progress", "in_progress"},
+        {"resolved", "fixed"},      {"closed", "closed"},   {"rejected", "no_further_action"},
+        {"duplicate", "duplicate"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], s) == 0)
+            return map[i][1];
+    return "open";
+}
+
+static int update_add(void *ctx, const struct store_update *u, struct rp_err *err)
+{
+    char when[40], at[24], text[STORE_DESC_MAX + 160];
+    const char *desc = u->note;
+
+    snprintf(at, sizeof at, "%.19sZ", u->at);
+    open311_time(at, when, sizeof when);
+    if (!desc[0] || strcmp(u->type, "case.transfer") == 0) {
+        if (strcmp(u->type, "case.transfer") == 0)
+            snprintf(text, sizeof text, "Transferido a %s%s%s", u->to, desc[0] ? ": " : "", desc);
+        else if (strcmp(u->type, "case.photo") == 0)
+            snprintf(text, sizeof text, "Foto añadida");
+        else if (strcmp(u->type, "case.tow") == 0)
+            snprintf(text, sizeof text, "Grúa: %s", u->to);
+        else
+            snprintf(text, sizeof text, "Estado: %s", u->status);
+        desc = text;
+    }
+    if (json_array_append_new(
+            ctx, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "update_id", u->uid,
+                           "service_request_id", u->case_no, "status", update_status(u->status),
+                           "updated_datetime", when, "description", desc, "media_url",
+                           u->photo_url, "external_status_code", u->status)))
+        return rp_err_set(err, RP_NO_MEMORY, "updates");
+    return RP_OK;
+}
+
+/* GET servicerequestupdates.fmt?start_date=&end_date=: at most UPDATES_MAX, oldest first. */
+static int updates_list(struct http_req *req, struct http_res *res, enum open311_format fmt)
+{
+    const char *start = http_query(req, "start_date"), *end = http_query(req, "end_date");
+    char since[32], until[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    json_t *list = json_array();
+    int rc = list ? RP_OK : rp_err_set(&res->err, RP_NO_MEMORY, "updates");
+
+    if (start && !open311_parse_time(start, since, sizeof since))
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "start_date is not ISO 8601");
+    if (end && !open311_parse_time(end, until, sizeof until))
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "end_date is not ISO 8601");
+    if (!end) {
+        gmtime_r(&t, &tm);
+        strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if (!start) {
+        t -= UPDATES_WINDOW_S;
+        gmtime_r(&t, &tm);
+        strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if (rc == RP_OK && strcmp(since, until) > 0)
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "start_date is after end_date");
+    if (rc == RP_OK)
+        rc = store_updates_each(req->w->store, since, until, UPDATES_MAX, update_add, list,
+                                &res->err);
+    if (rc != RP_OK) {
+        json_decref(list);
+        return open311_error(res, fmt, rc);
+    }
+    return open311_reply(res, fmt, 200, "service_request_updates", list);
+}
+
+/* POST servicerequestupdates.fmt: a citizen's update, as FixMyStreet sends it (form fields
+ * service_request_id, description, status, update_id, updated_datetime; the updater's name
+ * and contact are not kept). */
+static int updates_create(struct http_req *req, struct http_res *res, enum open311_format fmt)
+{
+    struct form f = {json_object(), json_object(), NULL, 0, &res->err};
+    const char *key, *id, *ext, *when;
+    char actor[CITIZEN_ACTOR_MAX + 16], uid[40], utc[32];
+    int rc, replayed = 0;
+
+    rc = f.fields && f.attrs ? http_body_form(req, form_field, &f, &res->err) : RP_NO_MEMORY;
+    if (rc == RP_OK && (key = field(&f, "api_key")) != NULL && req->who.role == AUTH_ANONYMOUS)
+        rc = auth_identify_key(req->w->store, key, &req->who, &res->err);
+    if (rc == RP_OK) {
+        const char *j = field(&f, "jurisdiction_id");
+        if (j && strcmp(j, OPEN311_JURISDICTION) != 0)
+            rc = rp_err_set(&res->err, RP_NOT_FOUND, "unknown jurisdiction_id %.60s", j);
+    }
+    id = field(&f, "service_request_id");
+    ext = field(&f, "update_id");
+    when = field(&f, "updated_datetime");
+    if (rc == RP_OK && f.media)
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "an update carries no file");
+    if (rc == RP_OK && (!id || strlen(id) >= STORE_CASE_MAX))
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "service_request_id is required");
+    if (rc == RP_OK && when && !open311_parse_time(when, utc, sizeof utc))
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "updated_datetime is not ISO 8601");
+    if (rc == RP_OK && ext && strlen(ext) > CITIZEN_ACTOR_MAX - 9)
+        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "update_id is too long");
+    snprintf(actor, sizeof actor, "%s%s", ext ? "open311:" : "citizen", ext ? ext : "");
+    if (rc == RP_OK)
+        rc = citizen_update(req->w, id, actor, field(&f, "status"), field(&f, "description"), uid,
+                            &replayed, &res->err);
+    json_decref(f.fields);
+    json_decref(f.attrs);
+    free(f.media);
+    if (rc != RP_OK)
+        return open311_error(res, fmt, rc);
+    return open311_reply(res, fmt, replayed ? 200 : 201, "service_request_updates",
+                         json_pack("[{s:s}]", "update_id", uid));
+}
+
 /* ---- handlers ---- */
 
-/* GET /open311/v2/{file}: discovery, services, requests */
+/* GET /open311/v2/{file}: discovery, services, requests, servicerequestupdates */
 int h_open311_get(struct http_req *req, struct http_res *res)
 {
     enum open311_format fmt;
@@ -364,11 +488,13 @@ int h_open311_get(struct http_req *req, struct http_res *res)
     }
     if (strcmp(base, "requests") == 0)
         return requests_list(req, res, fmt);
+    if (strcmp(base, "servicerequestupdates") == 0)
+        return updates_list(req, res, fmt);
     rp_err_set(&res->err, RP_NOT_FOUND, "no Open311 resource %.40s", base);
     return open311_error(res, fmt, RP_NOT_FOUND);
 }
 
-/* POST /open311/v2/{file}: requests only */
+/* POST /open311/v2/{file}: requests, servicerequestupdates */
 int h_open311_post(struct http_req *req, struct http_res *res)
 {
     enum open311_format fmt;
@@ -379,7 +505,9 @@ int h_open311_post(struct http_req *req, struct http_res *res)
         return rc;
     if (strcmp(base, "requests") == 0)
         return requests_create(req, res, fmt);
-    rp_err_set(&res->err, RP_NOT_FOUND, "only requests can be posted");
+    if (strcmp(base, "servicerequestupdates") == 0)
+        return updates_create(req, res, fmt);
+    rp_err_set(&res->err, RP_NOT_FOUND, "only requests and servicerequestupdates can be posted");
     return open311_error(res, fmt, RP_NOT_FOUND);
 }
 

@@ -36,7 +36,8 @@ static const char *item_name(const char *parent)
     } names[] = {{"services", "service"},   {"service_requests", "request"},
                  {"attributes", "attribute"}, {"values", "value"},
                  {"errors", "error"},       {"endpoints", "endpoint"},
-                 {"formats", "format"},     {"keywords", "keyword"}};
+                 {"formats", "format"},     {"keywords", "keyword"},
+                 {"service_request_updates", "request_update"}};
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(names[i].parent, parent) == 0)
