@@ -363,6 +363,35 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_UPDATE_FIND]        = "SELECT e.uid FROM report_history h JOIN events e ON e.history_id = h.id"
                                " WHERE h.report_id = ?1 AND h.kind = 'update' AND h.actor = ?2",
     [SQL_EVENT_OF_HISTORY]   = "SELECT uid FROM events WHERE history_id = ?1",
+    [SQL_RATING_ADD]         = "INSERT INTO ratings (report_id, score, comment, reopened, at)"
+                               " VALUES (?1, ?2, nullif(?3, ''), ?4, " NOW_UTC ")"
+                               " ON CONFLICT (report_id) DO NOTHING",
+    [SQL_REPORT_SET_RATING]  = "UPDATE reports SET rating = ?2 WHERE id = ?1",
+    /* open 30 days with no change, once per quiet spell */
+    [SQL_FOLLOWUPS_DUE]      = "INSERT INTO followups (report_id, kind, entity_code, raised_at)"
+                               " SELECT r.id, 'followup_due', r.entity_code, ?1 FROM reports r"
+                               " WHERE r.status IN " OPEN_STATUSES " AND r.updated_at <= ?2"
+                               " AND NOT EXISTS (SELECT 1 FROM followups f WHERE f.report_id = r.id"
+                               " AND f.kind = 'followup_due' AND f.raised_at >= r.updated_at)",
+    /* closed in the rating window, not rated, not asked since it closed */
+    [SQL_FOLLOWUPS_SATISFACTION] = "INSERT INTO followups (report_id, kind, entity_code, raised_at)"
+                               " SELECT r.id, 'satisfaction_requested', r.entity_code, ?1"
+                               " FROM reports r WHERE r.closed_at IS NOT NULL AND r.closed_at >= ?2"
+                               " AND r.closed_at <= ?1 AND r.status IN ('resolved', 'closed')"
+                               " AND r.rating IS NULL AND NOT EXISTS (SELECT 1 FROM followups f"
+                               " WHERE f.report_id = r.id AND f.kind = 'satisfaction_requested'"
+                               " AND f.raised_at >= r.closed_at)",
+    [SQL_FOLLOWUPS_OPEN]     = "SELECT f.id, f.kind, f.raised_at, r.case_no, r.service_code, r.status,"
+                               " r.entity_code, r.created_at, coalesce(r.closed_at, ''),"
+                               " coalesce(r.reporter_name, ''), coalesce(r.reporter_email, ''),"
+                               " coalesce(r.reporter_phone, '') FROM followups f"
+                               " JOIN reports r ON r.id = f.report_id WHERE f.done_at IS NULL"
+                               " AND (?1 IS NULL OR f.entity_code = ?1) AND (?2 IS NULL OR f.kind = ?2)"
+                               " AND (?3 = 0 OR f.id > ?3) ORDER BY f.id LIMIT ?4",
+    [SQL_FOLLOWUP_GET]       = "SELECT f.report_id, f.entity_code, f.kind, coalesce(f.done_at, '')"
+                               " FROM followups f WHERE f.id = ?1",
+    [SQL_FOLLOWUP_DONE]      = "UPDATE followups SET done_at = " NOW_UTC ", done_by = ?2,"
+                               " note = nullif(?3, '') WHERE id = ?1 AND done_at IS NULL",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",
 };

@@ -538,6 +538,8 @@ struct store_stat_hours {
 struct store_stat_group {
     char key[STORE_STAT_GROUPS_MAX][STORE_CODE_MAX]; /* "" where a level did not cover a case */
     int64_t received, open, closed, closed_in_sla, confirmations, overdue;
+    int64_t ratings, rating_sum; /* ratings given, and the sum of their scores (1-5) */
+    int64_t followed_up;         /* cases whose reporter heard of progress within 30 days */
     int64_t tows; /* tows requested in the group; -1 where the grouping or filter names a
                      service or entity (tows have neither); only groups that have cases */
     struct store_stat_hours *hours; /* ascending; nhours entries */
@@ -626,5 +628,35 @@ int store_updates_each(struct store *s, const char *since, const char *until, in
  * case (an Open311 client's update_id, say) gets its first update's uid, *replayed = 1. */
 int store_update_add(struct store *s, int64_t report_id, const char *actor, const char *status,
                      const char *note, char uid[40], int *replayed, struct rp_err *err);
+
+/* ---- satisfaction and follow-up (store_followups.c) ---- */
+
+/* Inside the caller's transaction: the reporter's one rating of a case (comment may be NULL);
+ * *again = 1 when the case was rated before (nothing changes). The score goes on the case too,
+ * for the statistics, and a history row of kind 'rating' (without the comment). */
+int store_rating_add(struct store *s, int64_t report_id, int score, const char *comment,
+                     int reopened, int *again, struct rp_err *err);
+
+/* One transaction: a followup_due for every case open with no change since before
+ * quiet_since, and a satisfaction_requested for every case closed since closed_since and not
+ * rated; each with its history row and event. Times "YYYY-MM-DDTHH:MM:SSZ". */
+int store_followups_raise(struct store *s, const char *now, const char *quiet_since,
+                          const char *closed_since, int *due, int *satisfaction,
+                          struct rp_err *err);
+
+struct store_followup {
+    int64_t id;
+    const char *kind, *raised_at, *case_no, *service_code, *status, *entity_code, *created_at,
+        *closed_at, *reporter_name, *reporter_email, *reporter_phone;
+};
+typedef int (*store_followup_fn)(void *ctx, const struct store_followup *f, struct rp_err *err);
+/* Open follow-ups (entity, kind NULL: any), oldest first, after id `after`, at most limit. */
+int store_followups_open(struct store *s, const char *entity, const char *kind, int64_t after,
+                         int limit, store_followup_fn fn, void *ctx, struct rp_err *err);
+/* Marks follow-up id done by actor (a history row 'followup' -> 'done' on its case). found: 0
+ * when there is none; its entity in entity (for the caller's check, made before: pass
+ * check_entity NULL to skip). RP_CONFLICT when it was done already. */
+int store_followup_done(struct store *s, int64_t id, const char *check_entity, const char *actor,
+                        const char *role, const char *note, int *found, struct rp_err *err);
 
 #endif

@@ -121,7 +121,9 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         return rp_err_set(err, RP_INVALID_ARGUMENT, "at most %d group keys",
                           STORE_STAT_GROUPS_MAX);
     /* 1. the counts */
-    if (build(q, "sum(received), sum(open), sum(closed), sum(closed_in_sla), sum(confirmations)",
+    if (build(q,
+              "sum(received), sum(open), sum(closed), sum(closed_in_sla), sum(confirmations),"
+              " sum(ratings), sum(rating_sum), sum(followed_up)",
               "stats_daily", "", NULL, " HAVING sum(received) > 0", sql, sizeof sql) != 0)
         return rp_err_set(err, RP_INTERNAL, "stats statement");
     if ((rc = prepare(s, q, sql, &st, err)) != RP_OK)
@@ -147,6 +149,9 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         g->closed = sqlite3_column_int64(st, 4);
         g->closed_in_sla = sqlite3_column_int64(st, 5);
         g->confirmations = sqlite3_column_int64(st, 6);
+        g->ratings = sqlite3_column_int64(st, 7);
+        g->rating_sum = sqlite3_column_int64(st, 8);
+        g->followed_up = sqlite3_column_int64(st, 9);
     }
     if (rc == RP_OK && step != SQLITE_DONE)
         rc = store_sql_error(s, "stats", err);

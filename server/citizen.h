@@ -20,4 +20,19 @@
 int citizen_update(struct worker *w, const char *case_no, const char *actor, const char *status,
                    const char *text, char uid[40], int *replayed, struct rp_err *err);
 
+/* A reporter's rating of their closed case (once, within CITIZEN_RATING_WINDOW_S of its
+ * close, with the token from its creation): score 1-5, comment for staff only, and reopen with
+ * a reason (in the case's history) to have it looked at again. */
+#define CITIZEN_RATING_WINDOW_S (30 * 86400)
+#define CITIZEN_COMMENT_MAX     2000
+struct citizen_rating {
+    int score;
+    const char *comment, *reason; /* NULL: none; reason is required with reopen */
+    int reopen;
+};
+/* out receives the case as it is after. RP_FORBIDDEN: not the case's token; RP_CONFLICT:
+ * rated already; RP_INVALID_TRANSITION: not closed, or closed too long ago. */
+int citizen_rate(struct app *app, struct worker *w, const char *case_no, const char *token,
+                 const struct citizen_rating *in, struct store_report *out, struct rp_err *err);
+
 #endif

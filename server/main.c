@@ -28,6 +28,7 @@
 #include "server/auth.h"
 #include "server/cases.h"
 #include "server/http.h"
+#include "server/followup.h"
 #include "server/outbox.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
@@ -487,6 +488,8 @@ static int cmd_serve(int argc, char **argv)
     const char *hook_secret = NULL;
     unsigned hook_backoff_ms = OUTBOX_BACKOFF_MS;
     struct outbox *outbox = NULL;
+    struct followup *followup = NULL;
+    unsigned followup_s = FOLLOWUP_INTERVAL_S;
     const struct flag flags[] = {
         {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0, "database file (from reporta init)"},
         {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
@@ -528,6 +531,8 @@ static int cmd_serve(int argc, char **argv)
          "the same, also given the reporter's contact and plates (SMS, e-mail gateways)"},
         {"webhook-secret", "REPORTA_WEBHOOK_SECRET", F_STR, &hook_secret, 0, 0,
          "HMAC-SHA256 key of the webhooks' signature header (required with --webhook)"},
+        {"followup-interval", "REPORTA_FOLLOWUP_INTERVAL", F_UINT, &followup_s, 1, 86400,
+         "seconds between sweeps for cases due a follow-up call or a satisfaction question"},
         {"webhook-backoff-ms", "REPORTA_WEBHOOK_BACKOFF_MS", F_UINT, &hook_backoff_ms, 1,
          OUTBOX_BACKOFF_MAX_MS, "first retry's wait, doubling per attempt up to 10 minutes"},
         {0},
@@ -610,8 +615,11 @@ static int cmd_serve(int argc, char **argv)
         app.outbox = outbox;
     }
     if (rc == RP_OK)
+        rc = followup_start(app.cfg.db, followup_s, &followup, &err);
+    if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
+        followup_stop(followup);
         outbox_stop(outbox);
         free(app.health_ok);
         h_areas_release(&app);
@@ -642,6 +650,7 @@ static int cmd_serve(int argc, char **argv)
                 (unsigned long long)commits);
     }
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
+    followup_stop(followup);
     outbox_stop(outbox);           /* what it had not delivered stays due in the database */
     worker_destroy_all(&app);
     tiles_destroy(app.tiles);

@@ -69,8 +69,12 @@ static json_t *group_json(const struct store_stats_query *q, const struct store_
          json_object_set_new(o, "median_hours_to_close", med < 0 ? json_null() : json_integer(med)) ||
          json_object_set_new(o, "p90_hours_to_close", p90 < 0 ? json_null() : json_integer(p90)) ||
          json_object_set_new(o, "tows", g->tows < 0 ? json_null() : json_integer(g->tows)) ||
-         json_object_set_new(o, "satisfaction", json_null()) ||
-         json_object_set_new(o, "ratings", json_integer(0)))) {
+         json_object_set_new(o, "satisfaction",
+                             g->ratings ? json_real(round(100.0 * (double)g->rating_sum /
+                                                          (double)g->ratings) / 100)
+                                        : json_null()) ||
+         json_object_set_new(o, "ratings", json_integer(g->ratings)) ||
+         json_object_set_new(o, "followed_up_within_30_days", json_integer(g->followed_up)))) {
         json_decref(o);
         return NULL;
     }
@@ -113,11 +117,11 @@ char *stats_csv(const struct store_stats_query *q, const struct store_stat_group
     k += (size_t)snprintf(out + k, cap - k,
                           "received,open,closed,closed_within_sla,closed_within_sla_pct,overdue,"
                           "median_hours_to_close,p90_hours_to_close,confirmations,tows,"
-                          "satisfaction,ratings\r\n");
+                          "satisfaction,ratings,followed_up_within_30_days\r\n");
     for (size_t g = 0; g < n; g++) {
         const struct store_stat_group *s = &v[g];
         int64_t med = stats_quantile(s, 0.5), p90 = stats_quantile(s, 0.9);
-        char pct[16] = "", m[24] = "", p[24] = "", tw[24] = "";
+        char pct[16] = "", m[24] = "", p[24] = "", tw[24] = "", sat[16] = "";
         if (s->closed)
             snprintf(pct, sizeof pct, "%.1f",
                      round(1000.0 * (double)s->closed_in_sla / (double)s->closed) / 10);
@@ -127,15 +131,19 @@ char *stats_csv(const struct store_stats_query *q, const struct store_stat_group
             snprintf(p, sizeof p, "%lld", (long long)p90);
         if (s->tows >= 0)
             snprintf(tw, sizeof tw, "%lld", (long long)s->tows);
+        if (s->ratings)
+            snprintf(sat, sizeof sat, "%.2f",
+                     round(100.0 * (double)s->rating_sum / (double)s->ratings) / 100);
         /* codes are letters, digits, '-' and '_': nothing to quote */
         for (int i = 0; i < q->nkeys; i++) {
             w = snprintf(out + k, cap - k, "%s,", s->key[i]);
             k += w > 0 ? (size_t)w : 0;
         }
-        w = snprintf(out + k, cap - k, "%lld,%lld,%lld,%lld,%s,%lld,%s,%s,%lld,%s,,0\r\n",
+        w = snprintf(out + k, cap - k, "%lld,%lld,%lld,%lld,%s,%lld,%s,%s,%lld,%s,%s,%lld,%lld\r\n",
                      (long long)s->received, (long long)s->open, (long long)s->closed,
                      (long long)s->closed_in_sla, pct, (long long)s->overdue, m, p,
-                     (long long)s->confirmations, tw);
+                     (long long)s->confirmations, tw, sat, (long long)s->ratings,
+                     (long long)s->followed_up);
         if (w < 0 || (size_t)w >= cap - k) {
             free(out);
             return NULL;

@@ -314,7 +314,9 @@ static void test_every_event_arrives_in_order_through_failures_and_a_kill(void)
         CHECK(system(cmd) == 0);
     }
     n = events_of(srv.db, v, RECEIPTS);
-    CHECK_INT_EQ(n, CASES * 3 + CASES / 2); /* created, (assigned,) in_progress or assigned, resolved */
+    /* created, (assigned,) in_progress or assigned, resolved; and the satisfaction question
+     * the follow-up sweep of the restarted server asked of each resolved case */
+    CHECK(n == CASES * 3 + CASES / 2 || n == CASES * 4 + CASES / 2);
     for (int t = 0; t < 300 && !(all_arrived(&A, v, n) && all_arrived(&B, v, n)); t++)
         usleep(100 * 1000);
     CHECK(all_arrived(&A, v, n));

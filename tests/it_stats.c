@@ -96,12 +96,17 @@ static void make_fixture(void)
     /* closed exactly 3 and 7 hours after creation: whole hours must not come out one short */
     sql_run("UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
             " '+' || (3 + 4 * (id % 2)) || ' hours') WHERE closed_at IS NOT NULL AND id % 3 = 0");
+    /* ratings of some closed cases, and first news within 30 days for some, after for others */
+    sql_run("UPDATE reports SET rating = id % 5 + 1 WHERE closed_at IS NOT NULL AND id % 4 <> 1");
+    sql_run("UPDATE reports SET followed_up_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
+            " '+' || (id * 7 % 45) || ' days')");
 }
 
 /* The plain-SQL truth for a grouping: expr1, expr2 and a WHERE clause over reports r. */
 struct truth {
     char key[2][40];
     long received, open, closed, in_sla, confirmations, overdue, median, p90;
+    long ratings, rating_sum, followed_up;
 };
 
 static long long epoch(const char *utc)
@@ -140,7 +145,9 @@ static size_t truths(const char *k1, const char *k2, const char *where, struct t
     snprintf(sql, sizeof sql,
              "SELECT %s, %s, count(*), sum(closed_at IS NULL), sum(closed_at IS NOT NULL),"
              " sum(closed_at IS NOT NULL AND closed_at <= due_at), sum(confirmations),"
-             " sum(closed_at IS NULL AND due_at < strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'))"
+             " sum(closed_at IS NULL AND due_at < strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now')),"
+             " sum(rating IS NOT NULL), sum(coalesce(rating, 0)), sum(followed_up_at IS NOT NULL"
+             " AND unixepoch(followed_up_at) - unixepoch(created_at) <= 30 * 86400)"
              " FROM reports r WHERE %s GROUP BY 1, 2 ORDER BY 1, 2",
              k1, k2, where);
     CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
@@ -158,6 +165,9 @@ static size_t truths(const char *k1, const char *k2, const char *where, struct t
         t->in_sla = sqlite3_column_int(st, 5);
         t->confirmations = sqlite3_column_int(st, 6);
         t->overdue = sqlite3_column_int(st, 7);
+        t->ratings = sqlite3_column_int(st, 8);
+        t->rating_sum = sqlite3_column_int(st, 9);
+        t->followed_up = sqlite3_column_int(st, 10);
         /* its hours to close, sorted, from the cases */
         /* hours counted here, from the stored times: whole hours of whole seconds */
         snprintf(hs, sizeof hs,
@@ -214,6 +224,13 @@ static void compare(const char *path, const char *n1, const char *n2, const stru
         CHECK_INT_EQ(num(g, "overdue"), t[i].overdue);
         CHECK_INT_EQ(num(g, "median_hours_to_close"), t[i].median);
         CHECK_INT_EQ(num(g, "p90_hours_to_close"), t[i].p90);
+        CHECK_INT_EQ(num(g, "ratings"), t[i].ratings);
+        CHECK_INT_EQ(num(g, "followed_up_within_30_days"), t[i].followed_up);
+        if (t[i].ratings)
+            CHECK_NEAR(json_real_value(json_object_get(g, "satisfaction")),
+                       round(100.0 * t[i].rating_sum / t[i].ratings) / 100, 1e-9);
+        else
+            CHECK(json_is_null(json_object_get(g, "satisfaction")));
         if (pct >= 0)
             CHECK_NEAR(json_real_value(json_object_get(g, "closed_within_sla_pct")), pct, 1e-9);
         else

@@ -26,6 +26,8 @@ DROP TABLE report_history;
 ALTER TABLE report_history_new RENAME TO report_history;
 CREATE INDEX report_history_report ON report_history (report_id, id);
 
+-- type: case.<history kind>, or for follow-ups case.followup_due, case.satisfaction_requested,
+-- case.followup_done. A rating's comment is never in an event.
 -- payload: the event's public JSON (no reporter field, no plate); the delivery adds its id,
 -- and the reporter's contact or the plate for webhooks marked trusted.
 CREATE TABLE events (
@@ -82,17 +84,23 @@ END;
 CREATE TRIGGER report_history_event AFTER INSERT ON report_history WHEN NEW.kind <> 'confirmed'
 BEGIN
     INSERT INTO events (uid, type, stream, report_id, history_id, at, payload)
-        SELECT lower(hex(randomblob(16))), 'case.' || NEW.kind, 'case:' || NEW.report_id,
+        SELECT lower(hex(randomblob(16))), t.type, 'case:' || NEW.report_id,
                NEW.report_id, NEW.id, NEW.at,
-               json_object('type', 'case.' || NEW.kind, 'at', NEW.at,
+               json_object('type', t.type, 'at', NEW.at,
                    'case', json_object('id', r.case_no, 'service_code', r.service_code,
                        'status', r.status, 'entity', r.entity_code,
                        'provincia', r.provincia_code, 'distrito', r.distrito_code,
                        'corregimiento', r.corregimiento_code, 'created_at', r.created_at,
                        'due_at', r.due_at, 'closed_at', r.closed_at),
                    'change', json_object('kind', NEW.kind, 'from', NEW.from_value,
-                       'to', NEW.to_value, 'note', NEW.note, 'by', NEW.actor_role))
-        FROM reports r WHERE r.id = NEW.report_id;
+                       'to', NEW.to_value, 'note', CASE WHEN NEW.kind = 'rating' THEN NULL
+                       ELSE NEW.note END, 'by', NEW.actor_role))
+        FROM reports r,
+             (SELECT CASE WHEN NEW.kind = 'followup' AND NEW.to_value = 'done'
+                          THEN 'case.followup_done'
+                     WHEN NEW.kind = 'followup' THEN 'case.' || NEW.to_value
+                     ELSE 'case.' || NEW.kind END AS type) t
+        WHERE r.id = NEW.report_id;
 END;
 
 CREATE TRIGGER photos_event AFTER INSERT ON photos
