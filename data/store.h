@@ -204,6 +204,18 @@ void store_writer_stop(struct store_writer *w);
 int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err);
 /* Batches committed and jobs run so far (for logs and benchmarks). */
 void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *jobs);
+/* Histograms of the writer's commits: jobs per commit (bucket i counts batches of at most
+ * STORE_WRITER_BATCH_LE[i] jobs, the last bucket the rest) and seconds per commit (bounds
+ * STORE_WRITER_SECONDS_LE), per bucket, not cumulative. */
+#define STORE_WRITER_BUCKETS 10
+extern const double STORE_WRITER_BATCH_LE[STORE_WRITER_BUCKETS - 1];
+extern const double STORE_WRITER_SECONDS_LE[STORE_WRITER_BUCKETS - 1];
+struct store_writer_hist {
+    uint64_t commits, jobs;
+    uint64_t batch[STORE_WRITER_BUCKETS], seconds[STORE_WRITER_BUCKETS];
+    double seconds_sum;
+};
+void store_writer_hist(struct store_writer *w, struct store_writer_hist *out);
 
 /* ---- catalogue: services, entities, routing rules (store_catalogue.c) ---- */
 

@@ -7,6 +7,7 @@
 #include "data/store_int.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,28 @@ struct store_writer {
     struct job *head, **tail;
     int running;
     uint64_t commits, jobs;
+    struct store_writer_hist hist;
 };
+
+const double STORE_WRITER_BATCH_LE[STORE_WRITER_BUCKETS - 1] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+const double STORE_WRITER_SECONDS_LE[STORE_WRITER_BUCKETS - 1] = {0.0005, 0.001, 0.002, 0.005,
+                                                                   0.01,   0.02,  0.05,  0.1,
+                                                                   0.5};
+
+static int bucket(const double *le, double v)
+{
+    int i = 0;
+    while (i < STORE_WRITER_BUCKETS - 1 && v > le[i])
+        i++;
+    return i;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Runs one batch; sets each job's rc/err (not done: the caller marks them under the lock). */
 static void run_batch(struct store_writer *w, struct job *batch)
@@ -93,11 +115,16 @@ static void *writer_loop(void *arg)
             w->tail = &w->head;
         pthread_mutex_unlock(&w->lock);
 
+        double t0 = mono_s(), took;
         run_batch(w, batch);
+        took = mono_s() - t0;
 
         pthread_mutex_lock(&w->lock);
         w->commits++;
         w->jobs += (uint64_t)n;
+        w->hist.batch[bucket(STORE_WRITER_BATCH_LE, n)]++;
+        w->hist.seconds[bucket(STORE_WRITER_SECONDS_LE, took)]++;
+        w->hist.seconds_sum += took;
         for (j = batch; j;) {
             struct job *next = j->next; /* j may vanish once done is seen */
             j->done = 1;
@@ -198,5 +225,14 @@ void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *job
     pthread_mutex_lock(&w->lock);
     *commits = w->commits;
     *jobs = w->jobs;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void store_writer_hist(struct store_writer *w, struct store_writer_hist *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->hist;
+    out->commits = w->commits;
+    out->jobs = w->jobs;
     pthread_mutex_unlock(&w->lock);
 }

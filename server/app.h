@@ -42,6 +42,7 @@ struct config {
     const char *cors_origins;                 /* "https://a,https://b", "*", or NULL: no CORS */
     unsigned tile_cache_mb;                   /* rendered tiles kept in memory */
     unsigned lookup_rate;                     /* tow lookups/min per address; 0: unlimited */
+    unsigned metrics_loopback;                /* 1: GET /metrics from 127.0.0.1/::1 without a key */
 };
 
 struct worker;

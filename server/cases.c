@@ -2,6 +2,7 @@
  * server/cases.c - routing, SLA, creation, workflow and transfers of cases (see cases.h).
  */
 #include "server/cases.h"
+#include "server/metrics.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -400,6 +401,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
                               "lat and lon are required (no photo carries a GPS position)");
         source = "photo_exif";
     }
+    metrics_count(METRICS_LOCATES);
     rc = geo_locate(app->areas, &w->geo, lon, lat, app->cfg.snap_m, &place, err);
     if (rc != RP_OK)
         return rc;
@@ -487,6 +489,7 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     if (job.replayed)
         copy_str(out->token, sizeof out->token, job.token);
     if (!job.replayed) {
+        metrics_count(METRICS_CASES_CREATED);
         out->report = r; /* as stored: the insert filled in id, number and status */
         if (app->tiles)
             tiles_case_changed(app->tiles,

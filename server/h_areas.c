@@ -8,6 +8,7 @@
 
 #include "geo/locate.h"
 #include "geo/shape.h"
+#include "server/metrics.h"
 #include "server/routes.h"
 #include "server/worker.h"
 
@@ -141,8 +142,10 @@ int h_locate(struct http_req *req, struct http_res *res)
     if (rc == RP_OK)
         rc = http_query_double(req, "snap_m", req->app->cfg.snap_m, 0, GEO_SNAP_MAX_M, &snap_m,
                                &res->err);
-    if (rc == RP_OK)
+    if (rc == RP_OK) {
+        metrics_count(METRICS_LOCATES);
         rc = geo_locate(req->app->areas, &req->w->geo, lon, lat, snap_m, &place, &res->err);
+    }
     if (rc != RP_OK)
         return rc;
     return reply_place(req, res, lon, lat, &place);

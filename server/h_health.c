@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/level.h"
+#include "server/metrics.h"
 #include "server/routes.h"
 #include "server/worker.h"
 
@@ -53,4 +54,22 @@ int h_health_get(struct http_req *req, struct http_res *res)
     if (db_ok && req->app->health_ok)
         return http_reply_fixed(res, 200, req->app->health_ok, req->app->health_ok_len);
     return http_reply_json_new(res, 503, health_json(req->app, db_ok, dberr.msg));
+}
+
+/* GET /metrics: for admins, and for anyone on the loopback interface with --metrics-loopback
+ * (a Prometheus beside the server, without a key on disk). */
+int h_metrics_get(struct http_req *req, struct http_res *res)
+{
+    int loopback = strcmp(req->ip, "127.0.0.1") == 0 || strcmp(req->ip, "::1") == 0;
+    size_t len = 0;
+    char *text;
+
+    if (req->who.role != AUTH_ADMIN && !(req->app->cfg.metrics_loopback && loopback))
+        return req->who.role == AUTH_ANONYMOUS
+                   ? rp_err_set(&res->err, RP_UNAUTHORIZED, "metrics take an admin key")
+                   : rp_err_set(&res->err, RP_FORBIDDEN, "metrics are for admins");
+    if (!(text = metrics_render(req->app, &len)))
+        return rp_err_set(&res->err, RP_NO_MEMORY, "metrics");
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return http_reply_raw(res, 200, text, len);
 }

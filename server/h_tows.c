@@ -1,7 +1,7 @@
 /*
  * server/h_tows.c - the towing routes: yards and trucks (admin CRUD), truck positions and the
  * operators' live map, tows and their changes, and the driver's lookup. Each handler parses,
- * calls server/tows.h and renders; GET /metrics renders the process's counters.
+ * calls server/tows.h and renders.
  */
 #include <math.h>
 #include <stdio.h>
@@ -374,44 +374,4 @@ int h_tows_lookup(struct http_req *req, struct http_res *res)
         return rc;
     http_header_add(res, "Cache-Control", "no-store");
     return http_reply_raw(res, 200, body, len);
-}
-
-/* ---- GET /metrics (admin): Prometheus text exposition ---- */
-
-int h_metrics_get(struct http_req *req, struct http_res *res)
-{
-    struct tows_metrics m;
-    char *buf = malloc(4096);
-    int n;
-
-    if (!buf)
-        return rp_err_set(&res->err, RP_NO_MEMORY, "metrics");
-    tows_metrics(req->app->tows, &m);
-    n = snprintf(buf, 4096,
-                 "# HELP reporta_tow_lookups_total Driver lookups by outcome.\n"
-                 "# TYPE reporta_tow_lookups_total counter\n"
-                 "reporta_tow_lookups_total{result=\"active\"} %llu\n"
-                 "reporta_tow_lookups_total{result=\"not_active\"} %llu\n"
-                 "reporta_tow_lookups_total{result=\"ticket\"} %llu\n"
-                 "reporta_tow_lookups_total{result=\"invalid\"} %llu\n"
-                 "reporta_tow_lookups_total{result=\"rate_limited\"} %llu\n"
-                 "# HELP reporta_truck_positions_total Truck positions received by outcome.\n"
-                 "# TYPE reporta_truck_positions_total counter\n"
-                 "reporta_truck_positions_total{result=\"accepted\"} %llu\n"
-                 "reporta_truck_positions_total{result=\"duplicate\"} %llu\n"
-                 "reporta_truck_positions_total{result=\"rejected\"} %llu\n"
-                 "# HELP reporta_tow_arrivals_total Tows moved to at_yard by their geofence.\n"
-                 "# TYPE reporta_tow_arrivals_total counter\n"
-                 "reporta_tow_arrivals_total %llu\n",
-                 (unsigned long long)m.lookups_found, (unsigned long long)m.lookups_none,
-                 (unsigned long long)m.lookups_ticket, (unsigned long long)m.lookups_invalid,
-                 (unsigned long long)m.lookups_limited, (unsigned long long)m.positions_accepted,
-                 (unsigned long long)m.positions_duplicate,
-                 (unsigned long long)m.positions_rejected, (unsigned long long)m.arrivals);
-    if (n < 0 || n >= 4096) {
-        free(buf);
-        return rp_err_set(&res->err, RP_INTERNAL, "metrics text");
-    }
-    res->content_type = "text/plain; version=0.0.4";
-    return http_reply_raw(res, 200, buf, (size_t)n);
 }

@@ -7,6 +7,7 @@
  * message logged but never shown. One access log line per request at completion.
  */
 #include "server/http.h"
+#include "server/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -836,6 +837,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     log_access(req, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    {
+        size_t nroutes = 0;
+        const struct route *table = routes_table(&nroutes);
+        metrics_request(req->route ? (int)(req->route - table) : -1, req->status,
+                        now_us() - req->t0_us);
+    }
     if (req->offload_res) {
         res_fini(req->offload_res);
         free(req->offload_res);

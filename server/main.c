@@ -531,6 +531,8 @@ static int cmd_serve(int argc, char **argv)
          "the same, also given the reporter's contact and plates (SMS, e-mail gateways)"},
         {"webhook-secret", "REPORTA_WEBHOOK_SECRET", F_STR, &hook_secret, 0, 0,
          "HMAC-SHA256 key of the webhooks' signature header (required with --webhook)"},
+        {"metrics-loopback", "REPORTA_METRICS_LOOPBACK", F_UINT, &app.cfg.metrics_loopback, 0,
+         1, "1: GET /metrics answers requests from 127.0.0.1 and ::1 without a key"},
         {"followup-interval", "REPORTA_FOLLOWUP_INTERVAL", F_UINT, &followup_s, 1, 86400,
          "seconds between sweeps for cases due a follow-up call or a satisfaction question"},
         {"webhook-backoff-ms", "REPORTA_WEBHOOK_BACKOFF_MS", F_UINT, &hook_backoff_ms, 1,
@@ -563,7 +565,8 @@ static int cmd_serve(int argc, char **argv)
                               APP_KEY_WRITE_RATE,
                               NULL,
                               TILES_CACHE_MB_DEFAULT,
-                              APP_LOOKUP_RATE};
+                              APP_LOOKUP_RATE,
+                              0};
     rc = parse("serve", argc, argv, flags, NULL, 0, &got,
                "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
                "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"

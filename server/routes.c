@@ -67,7 +67,7 @@ static const struct route routes[] = {
     { HTTP_GET,     "/api/v1/tows",           h_tows_list,     TOWS,   0, 0 },
     { HTTP_GET,     "/api/v1/tows/{id}",      h_tow_get,       TOWS,   0, 0 },
     { HTTP_POST,    "/api/v1/tows/{id}/status", h_tow_status,  TOWS,   4096, 0 },
-    { HTTP_GET,     "/metrics",               h_metrics_get,   ADMIN,  0, 0 },
+    { HTTP_GET,     "/metrics",               h_metrics_get,   ANYONE, 0, 0 }, /* admin, or loopback */
     { HTTP_GET,     "/api/v1/stats",          h_stats_get,     ANYONE, 0, 0 },
     { HTTP_GET,     "/api/v1/stats.csv",      h_stats_csv,     ANYONE, 0, 0 },
     { HTTP_GET,     "/api/v1/export.csv",     h_export_csv,    ANYONE, 0, 0 },

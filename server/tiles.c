@@ -165,6 +165,11 @@ int tiles_load(struct tiles *t, struct store *s, struct rp_err *err)
 
 struct casemap *tiles_casemap(struct tiles *t) { return t->cm; }
 
+void tiles_cache_stats(struct tiles *t, struct tilecache_stats *out)
+{
+    tilecache_stats(t->cache, out);
+}
+
 int tiles_layer_find(const char *name)
 {
     for (int l = 0; l < TILES__COUNT; l++)

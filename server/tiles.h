@@ -47,6 +47,8 @@ void tiles_destroy(struct tiles *t);
 /* Every open case into the case map (at startup). */
 int tiles_load(struct tiles *t, struct store *s, struct rp_err *err);
 struct casemap *tiles_casemap(struct tiles *t);
+/* The tile cache's counters (for /metrics). */
+void tiles_cache_stats(struct tiles *t, struct tilecache_stats *out);
 
 /* The layer's number for its name ("heat", "cases", "areas"), -1 for none. */
 int tiles_layer_find(const char *name);

@@ -364,6 +364,7 @@ static void test_truck_position_only_with_the_ticket(void)
         {"/api/v1/export.csv", "/api/v1/export.csv"},
         {"/api/v1/export.geojson", "/api/v1/export.geojson"},
         {"/api/v1/export/months", "/api/v1/export/months"},
+        {"/metrics", "/metrics"},
         {"/open311/v2/{file}", "/open311/v2/requests.json"},
         {"/open311/v2/services/{file}", "/open311/v2/services/vehiculo_obstruccion.json"},
         {"/open311/v2/requests/{file}", "/open311/v2/requests/{case}.json"},
