@@ -1,8 +1,11 @@
 /*
  * server/h_stats.c - GET /api/v1/stats and /api/v1/stats.csv: parse the grouping and the
  * filter, read the aggregates (server/stats.h), render JSON or CSV. Public: statistics carry
- * counts only, never a case.
+ * counts only, never a case. A national query over a year reads every aggregate row of it
+ * (about a second of one core at a million cases): at most STATS_RUNNING_MAX run at once, the
+ * rest get 503 with Retry-After, so anonymous callers cannot take every core.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,10 @@
 #include "server/routes.h"
 #include "server/stats.h"
 #include "server/worker.h"
+
+#define STATS_RUNNING_MAX 2
+
+static atomic_int running;
 
 static int day_ok(const char *d)
 {
@@ -65,8 +72,17 @@ static int stats(struct http_req *req, struct http_res *res, int csv)
     size_t n = 0;
     int rc = parse(req, &q, now, &res->err);
 
-    if (rc == RP_OK)
-        rc = store_stats_query(req->w->store, &q, &v, &n, &res->err);
+    if (rc == RP_OK) {
+        if (atomic_fetch_add(&running, 1) >= STATS_RUNNING_MAX) {
+            http_header_add(res, "Retry-After", "2");
+            rc = rp_err_set(&res->err, RP_UNAVAILABLE,
+                            "%d statistics queries are running; try again shortly",
+                            STATS_RUNNING_MAX);
+        } else {
+            rc = store_stats_query(req->w->store, &q, &v, &n, &res->err);
+        }
+        atomic_fetch_sub(&running, 1);
+    }
     if (rc != RP_OK)
         return rc;
     if (csv) {
