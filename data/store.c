@@ -327,11 +327,13 @@ static const char *const sql_text[SQL__COUNT] = {
                                " w.delivered, w.failures, coalesce(w.last_error, ''),"
                                " (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id)"
                                " FROM webhooks w WHERE ?1 = 0 OR w.active = 1 ORDER BY w.id",
-    /* the head of each stream that is due: one event per case or tow at a time, in order */
+    /* the head of each stream that is due: one event per case or tow at a time, in order;
+     * only the due rows are read (a dead endpoint's held backlog is not walked) */
     [SQL_DELIVERIES_DUE]     = "SELECT d.event_id, e.uid, e.type, e.stream, coalesce(e.report_id, 0),"
                                " coalesce(e.tow_id, 0), e.payload, d.attempts FROM deliveries d"
-                               " JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ?1"
-                               " AND d.next_at <= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries h"
+                               " INDEXED BY deliveries_due JOIN events e ON e.id = d.event_id"
+                               " WHERE d.webhook_id = ?1 AND d.next_at <= ?2 AND NOT EXISTS"
+                               " (SELECT 1 FROM deliveries h INDEXED BY deliveries_stream"
                                " WHERE h.webhook_id = ?1 AND h.stream = d.stream"
                                " AND h.event_id < d.event_id) ORDER BY d.event_id LIMIT ?3",
     [SQL_DELIVERY_DELETE]    = "DELETE FROM deliveries WHERE webhook_id = ?1 AND event_id = ?2",

@@ -59,7 +59,9 @@ CREATE TABLE webhooks (
 );
 
 -- next_at: epoch milliseconds of the next attempt. A new event of a stream whose head is
--- backing off waits as long (so a poll skips it without looking at the head).
+-- backing off waits as long (so a poll skips it without looking at the head). The fan-out
+-- names its index: without statistics the planner would walk the webhook's whole backlog
+-- for max(next_at) on every insert (bench/run webhook: 5x fewer reports/s).
 CREATE TABLE deliveries (
     webhook_id INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     event_id   INTEGER NOT NULL REFERENCES events (id),
@@ -76,7 +78,7 @@ CREATE TRIGGER events_fan_out AFTER INSERT ON events
 BEGIN
     INSERT INTO deliveries (webhook_id, event_id, stream, next_at)
         SELECT w.id, NEW.id, NEW.stream,
-               coalesce((SELECT max(d.next_at) FROM deliveries d
+               coalesce((SELECT max(d.next_at) FROM deliveries d INDEXED BY deliveries_stream
                          WHERE d.webhook_id = w.id AND d.stream = NEW.stream), 0)
         FROM webhooks w WHERE w.active = 1;
 END;
