@@ -394,6 +394,19 @@ static const char *const sql_text[SQL__COUNT] = {
                                " FROM followups f WHERE f.id = ?1",
     [SQL_FOLLOWUP_DONE]      = "UPDATE followups SET done_at = " NOW_UTC ", done_by = ?2,"
                                " note = nullif(?3, '') WHERE id = ?1 AND done_at IS NULL",
+    /* a case as the scorecard counts it, computed as the triggers of 0008/0012 compute it */
+#define SCORE_COLUMNS \
+    "id, date(created_at, '-5 hours'), entity_code, service_code, coalesce(provincia_code, '')," \
+    " coalesce(distrito_code, ''), coalesce(corregimiento_code, ''), closed_at IS NOT NULL," \
+    " CASE WHEN closed_at IS NULL THEN -1 ELSE (unixepoch(closed_at) - unixepoch(created_at)) / 3600 END," \
+    " (closed_at IS NOT NULL AND closed_at <= due_at), unixepoch(due_at), confirmations," \
+    " coalesce(rating, 0), (followed_up_at IS NOT NULL AND" \
+    " unixepoch(followed_up_at) - unixepoch(created_at) <= 2592000)"
+    [SQL_SCORE_ALL]          = "SELECT " SCORE_COLUMNS " FROM reports ORDER BY id",
+    [SQL_SCORE_ONE]          = "SELECT " SCORE_COLUMNS " FROM reports WHERE id = ?1",
+    [SQL_SCORE_LOG]          = "SELECT seq, report_id FROM stats_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [SQL_SCORE_LOG_TOP]      = "SELECT coalesce(max(seq), 0) FROM stats_log",
+    [SQL_SCORE_LOG_PRUNE]    = "DELETE FROM stats_log WHERE seq <= ?1",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",
 };

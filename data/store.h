@@ -556,7 +556,35 @@ struct store_stat_group {
                      service or entity (tows have neither); only groups that have cases */
     struct store_stat_hours *hours; /* ascending; nhours entries */
     size_t nhours;
+    int has_quantiles;              /* 1: median and p90 below, computed already (hours unused) */
+    int64_t median, p90;
 };
+
+/* A case as the scorecard counts it (strings valid during the callback). */
+struct store_score_case {
+    int64_t id;
+    const char *day;                     /* of creation, Panama time, "2026-11-23" */
+    const char *entity, *service, *area[3]; /* area: corregimiento, distrito, provincia; "" */
+    int closed, in_sla, followed_up;     /* followed_up: within 30 days of creation */
+    int64_t hours;                       /* to close, whole hours; -1 while open */
+    int64_t due;                         /* Unix seconds */
+    int confirmations, rating;           /* rating 0: none */
+};
+typedef int (*store_score_fn)(void *ctx, const struct store_score_case *c, struct rp_err *err);
+/* Every case, by id; or one (*found 0 when it is gone). */
+int store_score_all(struct store *s, store_score_fn fn, void *ctx, struct rp_err *err);
+int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, int *found,
+                    struct rp_err *err);
+/* The change log (migration 0013): the newest seq; up to limit (seq, report id) after seq;
+ * and, inside the caller's transaction, the rows up to seq deleted. */
+int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err);
+typedef int (*store_score_log_fn)(void *ctx, int64_t seq, int64_t report_id);
+int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,
+                    struct rp_err *err);
+int store_score_log_prune(struct store *s, int64_t upto, struct rp_err *err);
+/* Only the tows of q's groups (v, n, ordered by their keys), as store_stats_query counts them. */
+int store_stats_tows(struct store *s, const struct store_stats_query *q,
+                     struct store_stat_group *v, size_t n, struct rp_err *err);
 
 /* Every group of q (ordered by its keys), into *out (malloc'd, with each group's hours; free
  * with store_stats_free). */

@@ -106,6 +106,134 @@ void store_stats_free(struct store_stat_group *v, size_t n)
     free(v);
 }
 
+int store_stats_tows(struct store *s, const struct store_stats_query *q,
+                     struct store_stat_group *v, size_t n, struct rp_err *err)
+{
+    char sql[1024];
+    sqlite3_stmt *st = NULL;
+    size_t at = 0;
+    int rc = RP_OK, step;
+
+    for (size_t i = 0; i < n; i++)
+        v[i].tows = -1;
+    if (!tows_apply(q))
+        return RP_OK;
+    struct store_stats_query tq = *q;
+    tq.service = tq.entity = NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i].tows = 0;
+    if (build(&tq, "sum(tows)", "stats_tows_daily", "", NULL, "", sql, sizeof sql) != 0)
+        return rp_err_set(err, RP_INTERNAL, "stats statement");
+    if ((rc = prepare(s, &tq, sql, &st, err)) != RP_OK)
+        return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_stat_group *g = seek(v, n, &at, st);
+        if (g)
+            g->tows = sqlite3_column_int64(st, 2);
+    }
+    if (step != SQLITE_DONE)
+        rc = store_sql_error(s, "stats", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the scorecard's reads (server/scorecard.c) ---- */
+
+static int score_rows(struct store *s, sqlite3_stmt *st, store_score_fn fn, void *ctx,
+                      int *found, struct rp_err *err)
+{
+    struct store_score_case c;
+    int rc = RP_OK, step = SQLITE_DONE;
+
+    if (found)
+        *found = 0;
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        c.id = sqlite3_column_int64(st, 0);
+        c.day = store_col_text(st, 1);
+        c.entity = store_col_text(st, 2);
+        c.service = store_col_text(st, 3);
+        c.area[2] = store_col_text(st, 4);
+        c.area[1] = store_col_text(st, 5);
+        c.area[0] = store_col_text(st, 6);
+        c.closed = sqlite3_column_int(st, 7);
+        c.hours = sqlite3_column_int64(st, 8);
+        c.in_sla = sqlite3_column_int(st, 9);
+        c.due = sqlite3_column_int64(st, 10);
+        c.confirmations = sqlite3_column_int(st, 11);
+        c.rating = sqlite3_column_int(st, 12);
+        c.followed_up = sqlite3_column_int(st, 13);
+        if (found)
+            *found = 1;
+        rc = fn(ctx, &c, err);
+    }
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "scorecard", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_score_all(struct store *s, store_score_fn fn, void *ctx, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_ALL, err);
+
+    if (!st)
+        return err->code;
+    return score_rows(s, st, fn, ctx, NULL, err);
+}
+
+int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, int *found,
+                    struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_ONE, err);
+
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    return score_rows(s, st, fn, ctx, found, err);
+}
+
+int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG_TOP, err);
+    int step;
+
+    *seq = 0;
+    if (!st)
+        return err->code;
+    if ((step = sqlite3_step(st)) == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
+}
+
+int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,
+                    struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG, err);
+    int step, rc = RP_OK;
+
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int(st, 2, limit);
+    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    if (rc == RP_OK && step != SQLITE_DONE)
+        rc = store_sql_error(s, "stats log", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_score_log_prune(struct store *s, int64_t upto, struct rp_err *err)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG_PRUNE, err);
+
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, upto);
+    return store_run(s, st, "stats log", err);
+}
+
 int store_stats_query(struct store *s, const struct store_stats_query *q,
                       struct store_stat_group **out, size_t *nout, struct rp_err *err)
 {
@@ -199,27 +327,8 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
     sqlite3_finalize(st);
     st = NULL;
     /* 4. tows, where the grouping and the filter are about places and time only */
-    for (size_t i = 0; i < n; i++)
-        v[i].tows = -1;
-    if (rc == RP_OK && tows_apply(q)) {
-        struct store_stats_query tq = *q;
-        tq.service = tq.entity = NULL;
-        for (size_t i = 0; i < n; i++)
-            v[i].tows = 0;
-        if (build(&tq, "sum(tows)", "stats_tows_daily", "", NULL, "", sql, sizeof sql) != 0)
-            rc = rp_err_set(err, RP_INTERNAL, "stats statement");
-        else if ((rc = prepare(s, &tq, sql, &st, err)) == RP_OK) {
-            at = 0;
-            while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-                struct store_stat_group *g = seek(v, n, &at, st);
-                if (g)
-                    g->tows = sqlite3_column_int64(st, 2);
-            }
-            if (step != SQLITE_DONE)
-                rc = store_sql_error(s, "stats", err);
-        }
-        sqlite3_finalize(st);
-    }
+    if (rc == RP_OK)
+        rc = store_stats_tows(s, q, v, n, err);
     if (rc != RP_OK) {
         store_stats_free(v, n);
         return rc;

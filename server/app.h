@@ -51,6 +51,7 @@ struct cases_cache;
 struct tiles;
 struct tows;
 struct outbox;
+struct scorecard;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -68,6 +69,7 @@ struct app {
     struct tiles *tiles;           /* the case map, the tile cache; thread-safe */
     struct tows *tows;             /* yards, trucks, active tows; thread-safe */
     struct outbox *outbox;         /* webhook delivery threads; their counters are atomic */
+    struct scorecard *scorecard;   /* the statistics' cases in memory; thread-safe */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

@@ -32,6 +32,7 @@
 #include "server/outbox.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
+#include "server/scorecard.h"
 #include "server/tiles.h"
 #include "server/tows.h"
 #include "server/worker.h"
@@ -456,12 +457,27 @@ static int serve_maps(struct app *app, struct rp_err *err)
         rc = tows_create(&app->tows, err);
     if (rc == RP_OK)
         rc = tows_load(app->tows, s, err);
-    store_close(s);
-    if (rc != RP_OK)
+    if (rc != RP_OK) {
+        store_close(s);
         return rc;
+    }
     casemap_stats(tiles_casemap(app->tiles), &cases, &bytes);
     rp_info("maps: %zu open cases in the case map (%.1f MB) in %.2f s; tile cache %u MB", cases,
             (double)bytes / 1e6, seconds_since(&t0), app->cfg.tile_cache_mb);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = scorecard_load(s, &app->scorecard, err); /* every case's counted numbers */
+    if (rc == RP_OK) { /* the change log it has no need of any more */
+        int64_t upto = 0;
+        rc = scorecard_refresh(app->scorecard, s, &upto, err);
+        if (rc == RP_OK && upto > 0 && (rc = store_begin(s, err)) == RP_OK)
+            rc = store_end(s, store_score_log_prune(s, upto, err), err);
+    }
+    store_close(s);
+    if (rc != RP_OK)
+        return rc;
+    scorecard_stats(app->scorecard, &cases, &bytes);
+    rp_info("stats: %zu cases in the scorecard (%.1f MB) in %.2f s", cases, (double)bytes / 1e6,
+            seconds_since(&t0));
     return RP_OK;
 }
 
@@ -628,6 +644,7 @@ static int cmd_serve(int argc, char **argv)
         h_areas_release(&app);
         tiles_destroy(app.tiles);
         tows_destroy(app.tows);
+        scorecard_destroy(app.scorecard);
         store_writer_stop(app.writer);
         cases_cache_destroy(app.catalogue);
         rl_destroy(app.limits);
@@ -658,6 +675,7 @@ static int cmd_serve(int argc, char **argv)
     worker_destroy_all(&app);
     tiles_destroy(app.tiles);
     tows_destroy(app.tows);
+    scorecard_destroy(app.scorecard);
     free(app.health_ok);
     h_areas_release(&app);
     cases_cache_destroy(app.catalogue);

@@ -15,7 +15,8 @@
 /* "entity" -> STORE_STAT_ENTITY ...; -1 when unknown. */
 int stats_key_parse(const char *name);
 const char *stats_key_name(enum store_stat_key k);
-/* The nearest-rank p-quantile (0 < p <= 1) of a group's hours; -1 when it has none closed. */
+/* The nearest-rank p-quantile (0 < p <= 1) of a group's hours; -1 when it has none closed.
+ * A group computed with has_quantiles knows only its median (p < 0.9) and p90 (p >= 0.9). */
 int64_t stats_quantile(const struct store_stat_group *g, double p);
 /* The groups as {"groups": [{<key>: code, ..., received, ...}], "query": {...}}. */
 json_t *stats_json(const struct store_stats_query *q, const struct store_stat_group *v,

@@ -1,0 +1,484 @@
+/*
+ * server/scorecard.c - the scorecard in memory (see scorecard.h): records by case id, one
+ * dictionary of codes, the pass that groups them.
+ */
+#include "server/scorecard.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ABSENT     INT32_MIN
+#define DICT_SLOTS 8192 /* codes: ~800 areas, ~130 entities, a dozen services */
+#define F_CLOSED   1u
+#define F_IN_SLA   2u
+#define F_FOLLOWED 4u
+
+struct rec {
+    int32_t day;       /* Panama day of creation, days since 1970-01-01; ABSENT: no case */
+    uint16_t month;    /* months since 1970-01 */
+    uint16_t entity, service;
+    uint16_t area[3];  /* corregimiento, distrito, provincia; 0: "" */
+    uint16_t confirmations;
+    uint8_t flags, rating;
+    int32_t hours;     /* to close; meaningful when F_CLOSED */
+    int64_t due;       /* Unix seconds */
+};
+
+struct scorecard {
+    pthread_rwlock_t lock; /* recs, dict, the bounds below */
+    pthread_mutex_t refreshing;
+    struct rec *recs;      /* by case id */
+    size_t cap;
+    int64_t max_id;
+    size_t cases;
+    char *names[UINT16_MAX + 1];
+    uint32_t nnames;
+    uint16_t slots[DICT_SLOTS]; /* name index + 1 by hash; 0: free */
+    int32_t hours_min, hours_max;
+    uint16_t month_min, month_max;
+    int64_t cursor, pruned; /* under `refreshing` */
+};
+
+/* ---- the dictionary ---- */
+
+static uint32_t hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+/* The id of code (added when new); 0 for "" or when the dictionary is full (then counted as
+ * not covered: the dictionary holds 8,191 codes, ten times what Panama has). */
+static uint16_t code_id(struct scorecard *sc, const char *code, int add)
+{
+    uint32_t i;
+
+    if (!code || !code[0])
+        return 0;
+    for (i = hash(code) & (DICT_SLOTS - 1); sc->slots[i]; i = (i + 1) & (DICT_SLOTS - 1))
+        if (strcmp(sc->names[sc->slots[i] - 1], code) == 0)
+            return (uint16_t)(sc->slots[i] - 1);
+    if (!add || sc->nnames >= DICT_SLOTS - 1)
+        return UINT16_MAX; /* unknown: matches nothing */
+    if (!(sc->names[sc->nnames] = strdup(code)))
+        return 0;
+    sc->slots[i] = (uint16_t)(sc->nnames + 1);
+    return (uint16_t)sc->nnames++;
+}
+
+/* ---- records ---- */
+
+static int32_t day_number(const char *day)
+{
+    struct tm tm = {0};
+
+    if (!day || sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int32_t)(timegm(&tm) / 86400);
+}
+
+static uint16_t month_of(int32_t day)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (uint16_t)((tm.tm_year - 70) * 12 + tm.tm_mon);
+}
+
+static int grow(struct scorecard *sc, int64_t id)
+{
+    size_t cap = sc->cap ? sc->cap : 65536;
+    struct rec *r;
+
+    while ((int64_t)cap <= id)
+        cap *= 2;
+    if (cap == sc->cap)
+        return 0;
+    if (!(r = realloc(sc->recs, cap * sizeof *r)))
+        return -1;
+    for (size_t i = sc->cap; i < cap; i++)
+        r[i].day = ABSENT;
+    sc->recs = r;
+    sc->cap = cap;
+    return 0;
+}
+
+/* Under the write lock. */
+static int put(struct scorecard *sc, const struct store_score_case *c)
+{
+    struct rec *r;
+
+    if (c->id <= 0 || grow(sc, c->id) != 0)
+        return -1;
+    r = &sc->recs[c->id];
+    if (r->day == ABSENT)
+        sc->cases++;
+    r->day = day_number(c->day);
+    r->month = month_of(r->day);
+    r->entity = code_id(sc, c->entity, 1);
+    r->service = code_id(sc, c->service, 1);
+    for (int i = 0; i < 3; i++)
+        r->area[i] = code_id(sc, c->area[i], 1);
+    r->confirmations = (uint16_t)(c->confirmations < 0            ? 0
+                                  : c->confirmations > UINT16_MAX ? UINT16_MAX
+                                                                  : c->confirmations);
+    r->rating = (uint8_t)(c->rating >= 1 && c->rating <= 5 ? c->rating : 0);
+    r->flags = (uint8_t)((c->closed ? F_CLOSED : 0) | (c->in_sla ? F_IN_SLA : 0) |
+                         (c->followed_up ? F_FOLLOWED : 0));
+    /* a case closed before it was created (a clock's error) counts with its negative hours,
+     * as the aggregates do; histograms start at the least of them */
+    r->hours = (int32_t)(c->hours < -(1 << 24) ? -(1 << 24) : c->hours > (1 << 24) ? (1 << 24) : c->hours);
+    r->due = c->due;
+    if (c->closed && r->hours > sc->hours_max)
+        sc->hours_max = r->hours;
+    if (c->closed && r->hours < sc->hours_min)
+        sc->hours_min = r->hours;
+    if (r->month < sc->month_min)
+        sc->month_min = r->month;
+    if (r->month > sc->month_max)
+        sc->month_max = r->month;
+    if (c->id > sc->max_id)
+        sc->max_id = c->id;
+    return 0;
+}
+
+static void drop(struct scorecard *sc, int64_t id)
+{
+    if (id > 0 && (size_t)id < sc->cap && sc->recs[id].day != ABSENT) {
+        sc->recs[id].day = ABSENT;
+        sc->cases--;
+    }
+}
+
+static int load_one(void *ctx, const struct store_score_case *c, struct rp_err *err)
+{
+    return put(ctx, c) == 0 ? RP_OK : rp_err_set(err, RP_NO_MEMORY, "scorecard");
+}
+
+int scorecard_load(struct store *s, struct scorecard **out, struct rp_err *err)
+{
+    struct scorecard *sc = calloc(1, sizeof *sc);
+    int rc;
+
+    *out = NULL;
+    if (!sc)
+        return rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    pthread_rwlock_init(&sc->lock, NULL);
+    pthread_mutex_init(&sc->refreshing, NULL);
+    sc->names[0] = strdup("");
+    sc->nnames = 1;
+    sc->month_min = UINT16_MAX;
+    rc = sc->names[0] ? store_score_log_top(s, &sc->cursor, err)
+                      : rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    sc->pruned = 0;
+    if (rc == RP_OK)
+        rc = store_score_all(s, load_one, sc, err);
+    if (rc != RP_OK) {
+        scorecard_destroy(sc);
+        return rc;
+    }
+    *out = sc;
+    return RP_OK;
+}
+
+void scorecard_destroy(struct scorecard *sc)
+{
+    if (!sc)
+        return;
+    for (uint32_t i = 0; i < sc->nnames; i++)
+        free(sc->names[i]);
+    free(sc->recs);
+    pthread_rwlock_destroy(&sc->lock);
+    pthread_mutex_destroy(&sc->refreshing);
+    free(sc);
+}
+
+void scorecard_stats(struct scorecard *sc, size_t *cases, size_t *bytes)
+{
+    pthread_rwlock_rdlock(&sc->lock);
+    *cases = sc->cases;
+    *bytes = sc->cap * sizeof(struct rec);
+    pthread_rwlock_unlock(&sc->lock);
+}
+
+/* ---- following the log ---- */
+
+/* A changed case as read, before the write lock is taken. */
+struct changed {
+    int64_t id;
+    int found;
+    struct store_score_case c;
+    char day[16], entity[STORE_CODE_MAX], service[STORE_CODE_MAX], area[3][STORE_CODE_MAX];
+};
+
+struct batch {
+    struct changed *v;
+    size_t n;
+    int64_t last;
+};
+
+static int log_row(void *ctx, int64_t seq, int64_t id)
+{
+    struct batch *b = ctx;
+    b->v[b->n++].id = id;
+    b->last = seq;
+    return RP_OK;
+}
+
+static int keep_case(void *ctx, const struct store_score_case *c, struct rp_err *err)
+{
+    struct changed *x = ctx;
+
+    (void)err;
+    x->c = *c;
+    snprintf(x->day, sizeof x->day, "%s", c->day ? c->day : "");
+    snprintf(x->entity, sizeof x->entity, "%s", c->entity ? c->entity : "");
+    snprintf(x->service, sizeof x->service, "%s", c->service ? c->service : "");
+    for (int i = 0; i < 3; i++)
+        snprintf(x->area[i], sizeof x->area[i], "%s", c->area[i] ? c->area[i] : "");
+    x->c.day = x->day;
+    x->c.entity = x->entity;
+    x->c.service = x->service;
+    for (int i = 0; i < 3; i++)
+        x->c.area[i] = x->area[i];
+    return RP_OK;
+}
+
+int scorecard_refresh(struct scorecard *sc, struct store *s, int64_t *prune_upto,
+                      struct rp_err *err)
+{
+    struct changed *v = malloc(SCORECARD_LOG_BATCH * sizeof *v);
+    int rc = RP_OK;
+
+    *prune_upto = 0;
+    if (!v)
+        return rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    pthread_mutex_lock(&sc->refreshing);
+    for (;;) {
+        struct batch b = {v, 0, sc->cursor};
+        rc = store_score_log(s, sc->cursor, SCORECARD_LOG_BATCH, log_row, &b, err);
+        if (rc != RP_OK || b.n == 0)
+            break;
+        for (size_t i = 0; rc == RP_OK && i < b.n; i++)
+            rc = store_score_one(s, v[i].id, keep_case, &v[i], &v[i].found, err);
+        if (rc != RP_OK)
+            break;
+        pthread_rwlock_wrlock(&sc->lock);
+        for (size_t i = 0; i < b.n && rc == RP_OK; i++)
+            if (!v[i].found)
+                drop(sc, v[i].id);
+            else if (put(sc, &v[i].c) != 0)
+                rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+        pthread_rwlock_unlock(&sc->lock);
+        sc->cursor = b.last;
+        if (b.n < SCORECARD_LOG_BATCH)
+            break;
+    }
+    if (sc->cursor - sc->pruned >= SCORECARD_PRUNE_ROWS) {
+        *prune_upto = sc->cursor;
+        sc->pruned = sc->cursor;
+    }
+    pthread_mutex_unlock(&sc->refreshing);
+    free(v);
+    return rc;
+}
+
+/* ---- the pass ---- */
+
+struct acc {
+    uint32_t k[STORE_STAT_GROUPS_MAX];
+    int64_t received, open, closed, in_sla, confirmations, overdue, ratings, rating_sum,
+        followed;
+    uint32_t *hist; /* hours - hours_min; allocated at its first closed case */
+};
+
+static uint32_t key_of(const struct scorecard *sc, const struct rec *r, enum store_stat_key k)
+{
+    switch (k) {
+    case STORE_STAT_ENTITY: return r->entity;
+    case STORE_STAT_SERVICE: return r->service;
+    case STORE_STAT_PROVINCIA: return r->area[2];
+    case STORE_STAT_DISTRITO: return r->area[1];
+    case STORE_STAT_CORREGIMIENTO: return r->area[0];
+    case STORE_STAT_MONTH: return (uint32_t)(r->month - sc->month_min);
+    default: return 0;
+    }
+}
+
+static uint32_t domain(const struct scorecard *sc, enum store_stat_key k)
+{
+    return k == STORE_STAT_MONTH ? (uint32_t)(sc->month_max - sc->month_min + 1) : sc->nnames;
+}
+
+static void key_text(const struct scorecard *sc, enum store_stat_key k, uint32_t v, char *out,
+                     size_t n)
+{
+    if (k == STORE_STAT_MONTH) {
+        unsigned m = sc->month_min + v;
+        snprintf(out, n, "%04u-%02u", 1970 + m / 12, m % 12 + 1);
+    } else {
+        snprintf(out, n, "%s", v < sc->nnames ? sc->names[v] : "");
+    }
+}
+
+static int64_t rank_value(const uint32_t *h, size_t n, int64_t rank, int32_t base)
+{
+    int64_t seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((seen += h[i]) >= rank)
+            return (int64_t)i + base;
+    return -1;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct store_stat_group *x = a, *y = b;
+    int c = strcmp(x->key[0], y->key[0]);
+    return c ? c : strcmp(x->key[1], y->key[1]);
+}
+
+static int64_t epoch_of(const char *iso)
+{
+    struct tm tm = {0};
+    if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return (int64_t)time(NULL);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
+int scorecard_query(struct scorecard *sc, struct store *s, const struct store_stats_query *q,
+                    struct store_stat_group **out, size_t *nout, struct rp_err *err)
+{
+    int32_t from = q->from ? day_number(q->from) : INT32_MIN;
+    int32_t to = q->to ? day_number(q->to) : INT32_MAX;
+    int64_t now = epoch_of(q->now);
+    uint32_t d1, d2, nkeys = (uint32_t)q->nkeys;
+    int32_t *slot = NULL;
+    struct acc *g = NULL;
+    size_t ng = 0, capg = 0, nh;
+    struct store_stat_group *v = NULL;
+    int rc = RP_OK, want_svc, want_ent, want_area;
+    uint16_t svc = 0, ent = 0, area = 0;
+
+    *out = NULL;
+    *nout = 0;
+    if (q->nkeys < 0 || q->nkeys > STORE_STAT_GROUPS_MAX)
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "at most %d group keys",
+                          STORE_STAT_GROUPS_MAX);
+    pthread_rwlock_rdlock(&sc->lock);
+    want_svc = q->service && q->service[0];
+    want_ent = q->entity && q->entity[0];
+    want_area = q->area && q->area[0];
+    if (want_svc)
+        svc = code_id(sc, q->service, 0);
+    if (want_ent)
+        ent = code_id(sc, q->entity, 0);
+    if (want_area)
+        area = code_id(sc, q->area, 0);
+    d1 = nkeys > 0 ? domain(sc, q->keys[0]) : 1;
+    d2 = nkeys > 1 ? domain(sc, q->keys[1]) : 1;
+    nh = (size_t)(sc->hours_max - sc->hours_min + 1);
+    if (sc->cases && !(slot = malloc((size_t)d1 * d2 * sizeof *slot)))
+        rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    if (slot)
+        memset(slot, 0xff, (size_t)d1 * d2 * sizeof *slot);
+    for (int64_t id = 1; rc == RP_OK && slot && id <= sc->max_id; id++) {
+        const struct rec *r = &sc->recs[id];
+        uint32_t k1, k2;
+        struct acc *a;
+        if (r->day == ABSENT || r->day < from || r->day > to || (want_svc && r->service != svc) ||
+            (want_ent && r->entity != ent) ||
+            (want_area && r->area[0] != area && r->area[1] != area && r->area[2] != area))
+            continue;
+        k1 = nkeys > 0 ? key_of(sc, r, q->keys[0]) : 0;
+        k2 = nkeys > 1 ? key_of(sc, r, q->keys[1]) : 0;
+        int32_t *sl = &slot[(size_t)k1 * d2 + k2];
+        if (*sl < 0) {
+            if (ng == capg) {
+                size_t c = capg ? capg * 2 : 64;
+                struct acc *w = realloc(g, c * sizeof *w);
+                if (!w) {
+                    rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+                    break;
+                }
+                g = w;
+                capg = c;
+            }
+            memset(&g[ng], 0, sizeof g[ng]);
+            g[ng].k[0] = k1;
+            g[ng].k[1] = k2;
+            *sl = (int32_t)ng++;
+        }
+        a = &g[*sl];
+        a->received++;
+        a->confirmations += r->confirmations;
+        a->followed += (r->flags & F_FOLLOWED) != 0;
+        if (r->rating) {
+            a->ratings++;
+            a->rating_sum += r->rating;
+        }
+        if (r->flags & F_CLOSED) {
+            a->closed++;
+            a->in_sla += (r->flags & F_IN_SLA) != 0;
+            if (!a->hist && !(a->hist = calloc(nh, sizeof *a->hist))) {
+                rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+                break;
+            }
+            a->hist[r->hours - sc->hours_min]++;
+        } else {
+            a->open++;
+            a->overdue += r->due < now;
+        }
+    }
+    if (rc == RP_OK && ng && !(v = calloc(ng, sizeof *v)))
+        rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    for (size_t i = 0; rc == RP_OK && i < ng; i++) {
+        struct store_stat_group *o = &v[i];
+        const struct acc *a = &g[i];
+        for (uint32_t k = 0; k < STORE_STAT_GROUPS_MAX; k++)
+            if (k < nkeys)
+                key_text(sc, q->keys[k], a->k[k], o->key[k], sizeof o->key[k]);
+        o->received = a->received;
+        o->open = a->open;
+        o->closed = a->closed;
+        o->closed_in_sla = a->in_sla;
+        o->confirmations = a->confirmations;
+        o->overdue = a->overdue;
+        o->ratings = a->ratings;
+        o->rating_sum = a->rating_sum;
+        o->followed_up = a->followed;
+        o->has_quantiles = 1;
+        o->median = o->p90 = -1;
+        if (a->hist && a->closed) {
+            int64_t r50 = (int64_t)ceil(0.5 * (double)a->closed), r90 = (int64_t)ceil(0.9 * (double)a->closed);
+            o->median = rank_value(a->hist, nh, r50 < 1 ? 1 : r50, sc->hours_min);
+            o->p90 = rank_value(a->hist, nh, r90 < 1 ? 1 : r90, sc->hours_min);
+        }
+    }
+    pthread_rwlock_unlock(&sc->lock);
+    for (size_t i = 0; i < ng; i++)
+        free(g[i].hist);
+    free(g);
+    free(slot);
+    if (rc == RP_OK && ng) {
+        qsort(v, ng, sizeof *v, cmp_group);
+        rc = store_stats_tows(s, q, v, ng, err);
+    }
+    if (rc != RP_OK) {
+        store_stats_free(v, ng);
+        return rc;
+    }
+    *out = v;
+    *nout = ng;
+    return RP_OK;
+}
