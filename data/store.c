@@ -374,7 +374,8 @@ static const char *const sql_text[SQL__COUNT] = {
                                " SELECT r.id, 'followup_due', r.entity_code, ?1 FROM reports r"
                                " WHERE r.status IN " OPEN_STATUSES " AND r.updated_at <= ?2"
                                " AND NOT EXISTS (SELECT 1 FROM followups f WHERE f.report_id = r.id"
-                               " AND f.kind = 'followup_due' AND f.raised_at >= r.updated_at)",
+                               " AND f.kind = 'followup_due' AND f.raised_at >= r.updated_at)"
+                               " LIMIT ?3",
     /* closed in the rating window, not rated, not asked since it closed */
     [SQL_FOLLOWUPS_SATISFACTION] = "INSERT INTO followups (report_id, kind, entity_code, raised_at)"
                                " SELECT r.id, 'satisfaction_requested', r.entity_code, ?1"
@@ -382,7 +383,7 @@ static const char *const sql_text[SQL__COUNT] = {
                                " AND r.closed_at <= ?1 AND r.status IN ('resolved', 'closed')"
                                " AND r.rating IS NULL AND NOT EXISTS (SELECT 1 FROM followups f"
                                " WHERE f.report_id = r.id AND f.kind = 'satisfaction_requested'"
-                               " AND f.raised_at >= r.closed_at)",
+                               " AND f.raised_at >= r.closed_at) LIMIT ?3",
     [SQL_FOLLOWUPS_OPEN]     = "SELECT f.id, f.kind, f.raised_at, r.case_no, r.service_code, r.status,"
                                " r.entity_code, r.created_at, coalesce(r.closed_at, ''),"
                                " coalesce(r.reporter_name, ''), coalesce(r.reporter_email, ''),"

@@ -677,11 +677,12 @@ int store_update_add(struct store *s, int64_t report_id, const char *actor, cons
 int store_rating_add(struct store *s, int64_t report_id, int score, const char *comment,
                      int reopened, int *again, struct rp_err *err);
 
-/* One transaction: a followup_due for every case open with no change since before
- * quiet_since, and a satisfaction_requested for every case closed since closed_since and not
- * rated; each with its history row and event. Times "YYYY-MM-DDTHH:MM:SSZ". */
+/* One transaction: a followup_due for up to limit cases open with no change since before
+ * quiet_since, and a satisfaction_requested for up to limit cases closed since closed_since and
+ * not rated; each with its history row and event. Times "YYYY-MM-DDTHH:MM:SSZ". Call again
+ * while either count reaches limit (short transactions: the writer is not kept waiting). */
 int store_followups_raise(struct store *s, const char *now, const char *quiet_since,
-                          const char *closed_since, int *due, int *satisfaction,
+                          const char *closed_since, int limit, int *due, int *satisfaction,
                           struct rp_err *err);
 
 struct store_followup {

@@ -40,7 +40,7 @@ int store_rating_add(struct store *s, int64_t report_id, int score, const char *
 }
 
 int store_followups_raise(struct store *s, const char *now, const char *quiet_since,
-                          const char *closed_since, int *due, int *satisfaction,
+                          const char *closed_since, int limit, int *due, int *satisfaction,
                           struct rp_err *err)
 {
     sqlite3_stmt *a, *b;
@@ -54,11 +54,13 @@ int store_followups_raise(struct store *s, const char *now, const char *quiet_si
         return store_end(s, err->code, err);
     sqlite3_bind_text(a, 1, now, -1, SQLITE_STATIC);
     sqlite3_bind_text(a, 2, quiet_since, -1, SQLITE_STATIC);
+    sqlite3_bind_int(a, 3, limit);
     rc = store_run(s, a, "follow-ups", err);
     if (rc == RP_OK) {
         *due = sqlite3_changes(s->db);
         sqlite3_bind_text(b, 1, now, -1, SQLITE_STATIC);
         sqlite3_bind_text(b, 2, closed_since, -1, SQLITE_STATIC);
+        sqlite3_bind_int(b, 3, limit);
         rc = store_run(s, b, "follow-ups", err);
         if (rc == RP_OK)
             *satisfaction = sqlite3_changes(s->db);

@@ -28,11 +28,22 @@ static void iso(time_t t, char out[STORE_TIME_MAX])
 int followup_sweep(struct store *s, time_t now, int *due, int *satisfaction, struct rp_err *err)
 {
     char at[STORE_TIME_MAX], quiet[STORE_TIME_MAX], closed[STORE_TIME_MAX];
+    int d, sat, rc;
 
     iso(now, at);
     iso(now - FOLLOWUP_QUIET_S, quiet);
     iso(now - CITIZEN_RATING_WINDOW_S, closed); /* no point asking once it cannot be rated */
-    return store_followups_raise(s, at, quiet, closed, due, satisfaction, err);
+    *due = *satisfaction = 0;
+    do { /* in batches: a first sweep of a big database raises tens of thousands */
+        rc = store_followups_raise(s, at, quiet, closed, FOLLOWUP_BATCH, &d, &sat, err);
+        *due += d;
+        *satisfaction += sat;
+        if (rc == RP_OK && (d == FOLLOWUP_BATCH || sat == FOLLOWUP_BATCH)) {
+            struct timespec pause = {0, 20 * 1000 * 1000}; /* the writer's turn */
+            nanosleep(&pause, NULL);
+        }
+    } while (rc == RP_OK && (d == FOLLOWUP_BATCH || sat == FOLLOWUP_BATCH));
+    return rc;
 }
 
 static void *run(void *arg)

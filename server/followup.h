@@ -17,6 +17,7 @@
 #define FOLLOWUP_QUIET_S      (30 * 86400)
 #define FOLLOWUP_INTERVAL_S   300 /* --followup-interval */
 #define FOLLOWUP_LIST_MAX     500
+#define FOLLOWUP_BATCH        500 /* follow-ups raised per transaction */
 
 struct followup;
 
