@@ -293,8 +293,9 @@ int scorecard_refresh(struct scorecard *sc, struct store *s, int64_t *prune_upto
 
 /* ---- the pass ---- */
 
-/* Hours to close are counted in two passes: coarse bins of HOUR_BIN hours first, then, for
- * each group, the hours inside the two bins that hold its median and its p90 - exact at one
+/* Hours to close are counted in two passes: coarse bins of HOUR_BIN hours while the cases are
+ * read (which also keeps each closed case's group and hours in a flat array), then, over that
+ * array, the hours inside the two bins that hold each group's median and p90 - exact at one
  * hour, with a few hundred bytes per group instead of a histogram of every hour. */
 #define HOUR_SHIFT 6
 #define HOUR_BIN   (1 << HOUR_SHIFT)
@@ -443,6 +444,13 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
         rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
     if (slot)
         memset(slot, 0xff, (size_t)d1 * f.d2 * sizeof *slot);
+    /* every closed case the filter keeps, as (group, hours): the second pass reads these */
+    struct closed_case {
+        int32_t group, hours;
+    } *cl = NULL;
+    size_t ncl = 0;
+    if (slot && !(cl = malloc((sc->cases ? sc->cases : 1) * sizeof *cl)))
+        rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
     /* first pass: the counts and the coarse hours */
     for (int64_t id = 1; rc == RP_OK && slot && id <= sc->max_id; id++) {
         const struct rec *r = &sc->recs[id];
@@ -482,6 +490,8 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
                 break;
             }
             a->coarse[(uint32_t)(r->hours - sc->hours_min) >> HOUR_SHIFT]++;
+            if (ncl < sc->cases)
+                cl[ncl++] = (struct closed_case){slot[at], r->hours - sc->hours_min};
         } else {
             a->open++;
             a->overdue += r->due < now;
@@ -489,21 +499,17 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
     }
     for (size_t i = 0; rc == RP_OK && i < ng; i++)
         pick_bins(&g[i], nbins);
-    /* second pass: the hours inside the bins of the ranks */
-    for (int64_t id = 1; rc == RP_OK && slot && ng && id <= sc->max_id; id++) {
-        const struct rec *r = &sc->recs[id];
-        size_t at;
-        struct acc *a;
-        int64_t bin;
-        if (!(r->flags & F_CLOSED) || (at = slot_of(sc, &f, r)) == SIZE_MAX)
-            continue;
-        a = &g[slot[at]];
-        bin = (int64_t)((uint32_t)(r->hours - sc->hours_min) >> HOUR_SHIFT);
+    /* second pass, over the closed cases kept: the hours inside the bins of the ranks */
+    for (size_t i = 0; rc == RP_OK && i < ncl; i++) {
+        struct acc *a = &g[cl[i].group];
+        uint32_t h = (uint32_t)cl[i].hours;
+        int64_t bin = (int64_t)(h >> HOUR_SHIFT);
         if (bin == a->bin[0])
-            a->fine[0][(uint32_t)(r->hours - sc->hours_min) & (HOUR_BIN - 1)]++;
+            a->fine[0][h & (HOUR_BIN - 1)]++;
         if (bin == a->bin[1])
-            a->fine[1][(uint32_t)(r->hours - sc->hours_min) & (HOUR_BIN - 1)]++;
+            a->fine[1][h & (HOUR_BIN - 1)]++;
     }
+    free(cl);
     if (rc == RP_OK && ng && !(v = calloc(ng, sizeof *v)))
         rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
     for (size_t i = 0; rc == RP_OK && i < ng; i++) {
