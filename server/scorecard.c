@@ -293,10 +293,13 @@ int scorecard_refresh(struct scorecard *sc, struct store *s, int64_t *prune_upto
 
 /* ---- the pass ---- */
 
-/* Hours to close are counted in two passes: coarse bins of HOUR_BIN hours while the cases are
- * read (which also keeps each closed case's group and hours in a flat array), then, over that
- * array, the hours inside the two bins that hold each group's median and p90 - exact at one
- * hour, with a few hundred bytes per group instead of a histogram of every hour. */
+/* Hours to close, exact at one hour, two ways. The first groups to close a case get a dense
+ * histogram of every hour while that fits DENSE_BUDGET bytes (a grouping by distrito: one pass,
+ * ~3 MB). Groups beyond it get coarse bins of HOUR_BIN hours, and their closed cases are kept
+ * as (group, hours) in a flat array; a second pass over that array counts the hours inside the
+ * two bins that hold each such group's median and p90 (entity x month: 1,125 groups, which as
+ * dense histograms would be 40 MB to zero). */
+#define DENSE_BUDGET ((size_t)8 << 20)
 #define HOUR_SHIFT 6
 #define HOUR_BIN   (1 << HOUR_SHIFT)
 
@@ -304,7 +307,8 @@ struct acc {
     uint32_t k[STORE_STAT_GROUPS_MAX];
     int64_t received, open, closed, in_sla, confirmations, overdue, ratings, rating_sum,
         followed;
-    uint32_t *coarse;             /* (hours - hours_min) >> HOUR_SHIFT; at its first closed case */
+    uint32_t *dense;              /* hours - hours_min, or NULL */
+    uint32_t *coarse;             /* (hours - hours_min) >> HOUR_SHIFT, or NULL */
     int64_t rank[2], before[2];   /* median, p90: the rank, and the cases in bins below its bin */
     int64_t bin[2];               /* -1: none */
     uint32_t fine[2][HOUR_BIN];
@@ -395,6 +399,15 @@ static void pick_bins(struct acc *a, size_t nbins)
     }
 }
 
+static int64_t dense_value(const uint32_t *h, size_t n, int64_t rank, int32_t base)
+{
+    int64_t seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((seen += h[i]) >= rank)
+            return (int64_t)i + base;
+    return -1;
+}
+
 static int64_t fine_value(const struct acc *a, int q, int32_t base)
 {
     int64_t seen = a->before[q];
@@ -414,7 +427,7 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
     uint32_t d1;
     int32_t *slot = NULL;
     struct acc *g = NULL;
-    size_t ng = 0, capg = 0, nbins;
+    size_t ng = 0, capg = 0, nbins, nh, dense_used = 0;
     struct store_stat_group *v = NULL;
     int rc = RP_OK;
 
@@ -440,6 +453,7 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
     d1 = f.nkeys > 0 ? domain(sc, q->keys[0]) : 1;
     f.d2 = f.nkeys > 1 ? domain(sc, q->keys[1]) : 1;
     nbins = ((size_t)(sc->hours_max - sc->hours_min) >> HOUR_SHIFT) + 1;
+    nh = (size_t)(sc->hours_max - sc->hours_min) + 1;
     if (sc->cases && !(slot = malloc((size_t)d1 * f.d2 * sizeof *slot)))
         rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
     if (slot)
@@ -485,20 +499,34 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
         if (r->flags & F_CLOSED) {
             a->closed++;
             a->in_sla += (r->flags & F_IN_SLA) != 0;
-            if (!a->coarse && !(a->coarse = calloc(nbins, sizeof *a->coarse))) {
-                rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
-                break;
+            uint32_t h = (uint32_t)(r->hours - sc->hours_min);
+            if (!a->dense && !a->coarse) {
+                if (dense_used + nh * sizeof(uint32_t) <= DENSE_BUDGET) {
+                    a->dense = calloc(nh, sizeof *a->dense);
+                    dense_used += nh * sizeof(uint32_t);
+                } else {
+                    a->coarse = calloc(nbins, sizeof *a->coarse);
+                }
+                if (!a->dense && !a->coarse) {
+                    rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+                    break;
+                }
             }
-            a->coarse[(uint32_t)(r->hours - sc->hours_min) >> HOUR_SHIFT]++;
-            if (ncl < sc->cases)
-                cl[ncl++] = (struct closed_case){slot[at], r->hours - sc->hours_min};
+            if (a->dense) {
+                a->dense[h]++;
+            } else {
+                a->coarse[h >> HOUR_SHIFT]++;
+                if (ncl < sc->cases)
+                    cl[ncl++] = (struct closed_case){slot[at], (int32_t)h};
+            }
         } else {
             a->open++;
             a->overdue += r->due < now;
         }
     }
     for (size_t i = 0; rc == RP_OK && i < ng; i++)
-        pick_bins(&g[i], nbins);
+        if (g[i].coarse)
+            pick_bins(&g[i], nbins);
     /* second pass, over the closed cases kept: the hours inside the bins of the ranks */
     for (size_t i = 0; rc == RP_OK && i < ncl; i++) {
         struct acc *a = &g[cl[i].group];
@@ -527,12 +555,19 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
         o->rating_sum = a->rating_sum;
         o->followed_up = a->followed;
         o->has_quantiles = 1;
-        o->median = a->closed ? fine_value(a, 0, sc->hours_min) : -1;
-        o->p90 = a->closed ? fine_value(a, 1, sc->hours_min) : -1;
+        if (a->closed && a->dense) {
+            int64_t r50 = (int64_t)ceil(0.5 * (double)a->closed);
+            int64_t r90 = (int64_t)ceil(0.9 * (double)a->closed);
+            o->median = dense_value(a->dense, nh, r50 < 1 ? 1 : r50, sc->hours_min);
+            o->p90 = dense_value(a->dense, nh, r90 < 1 ? 1 : r90, sc->hours_min);
+        } else {
+            o->median = a->closed ? fine_value(a, 0, sc->hours_min) : -1;
+            o->p90 = a->closed ? fine_value(a, 1, sc->hours_min) : -1;
+        }
     }
     pthread_rwlock_unlock(&sc->lock);
     for (size_t i = 0; i < ng; i++)
-        free(g[i].coarse);
+        free(g[i].coarse), free(g[i].dense);
     free(g);
     free(slot);
     if (rc == RP_OK && ng) {
