@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/utc.h"
 #include "server/cases.h"
 #include "server/tiles.h"
 
@@ -48,18 +49,6 @@ int citizen_update(struct worker *w, const char *case_no, const char *actor, con
     return store_end(w->store, rc, err);
 }
 
-static int64_t epoch_of(const char *iso)
-{
-    struct tm tm = {0};
-
-    if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 int citizen_rate(struct app *app, struct worker *w, const char *case_no, const char *token,
                  const struct citizen_rating *in, struct store_report *out, struct rp_err *err)
 {
@@ -85,7 +74,7 @@ int citizen_rate(struct app *app, struct worker *w, const char *case_no, const c
     /* the token is looked up by its hash; one of another case answers like a wrong one */
     if (rc == RP_OK && (!found || strcmp(out->case_no, case_no) != 0))
         rc = rp_err_set(err, RP_FORBIDDEN, "this token is not case %.20s's", case_no);
-    closed = rc == RP_OK ? epoch_of(out->closed_at) : 0;
+    closed = rc == RP_OK ? rp_utc_parse(out->closed_at) : 0;
     if (rc == RP_OK && (!out->closed_at[0] || !word_closed(out->status)))
         rc = rp_err_set(err, RP_INVALID_TRANSITION, "case %s is %s: a case is rated once closed",
                         out->case_no, out->status);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/utc.h"
 
 #define PANAMA_OFFSET_S (5 * 3600) /* a Panama day starts at 05:00 UTC */
 
@@ -56,13 +57,6 @@ static int day_parse(const char *d, time_t *out)
     return tm.tm_mday == dd ? 0 : -1; /* 2026-02-30 is not a day */
 }
 
-static void iso(time_t t, char out[STORE_TIME_MAX])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, STORE_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int export_range(const char *from, const char *to, const char *month, char since[STORE_TIME_MAX],
                  char until[STORE_TIME_MAX], struct rp_err *err)
 {
@@ -82,8 +76,8 @@ int export_range(const char *from, const char *to, const char *month, char since
         day_parse(day, &a);
         snprintf(day, sizeof day, "%04d-%02d-01", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
         day_parse(day, &b);
-        iso(a + PANAMA_OFFSET_S, since);
-        iso(b + PANAMA_OFFSET_S, until);
+        rp_utc_format(a + PANAMA_OFFSET_S, since);
+        rp_utc_format(b + PANAMA_OFFSET_S, until);
         return RP_OK;
     }
     if ((from && day_parse(from, &a) != 0) || (to && day_parse(to, &b) != 0))
@@ -91,9 +85,9 @@ int export_range(const char *from, const char *to, const char *month, char since
     if (from && to && b < a)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "to is before from");
     if (from)
-        iso(a + PANAMA_OFFSET_S, since);
+        rp_utc_format(a + PANAMA_OFFSET_S, since);
     if (to)
-        iso(b + 86400 + PANAMA_OFFSET_S, until);
+        rp_utc_format(b + 86400 + PANAMA_OFFSET_S, until);
     return RP_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/log.h"
+#include "base/utc.h"
 #include "server/citizen.h"
 
 struct followup {
@@ -18,21 +19,14 @@ struct followup {
     struct store *s;
 };
 
-static void iso(time_t t, char out[STORE_TIME_MAX])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, STORE_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int followup_sweep(struct store *s, time_t now, int *due, int *satisfaction, struct rp_err *err)
 {
     char at[STORE_TIME_MAX], quiet[STORE_TIME_MAX], closed[STORE_TIME_MAX];
     int d, sat, rc;
 
-    iso(now, at);
-    iso(now - FOLLOWUP_QUIET_S, quiet);
-    iso(now - CITIZEN_RATING_WINDOW_S, closed); /* no point asking once it cannot be rated */
+    rp_utc_format(now, at);
+    rp_utc_format(now - FOLLOWUP_QUIET_S, quiet);
+    rp_utc_format(now - CITIZEN_RATING_WINDOW_S, closed); /* no point asking once it cannot be rated */
     *due = *satisfaction = 0;
     do { /* in batches: a first sweep of a big database raises tens of thousands */
         rc = store_followups_raise(s, at, quiet, closed, FOLLOWUP_BATCH, &d, &sat, err);

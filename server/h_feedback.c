@@ -66,29 +66,12 @@ static int followup_add(void *ctx, const struct store_followup *f, struct rp_err
     return RP_OK;
 }
 
-static int int_param(struct http_req *req, const char *key, long def, long min, long max,
-                     long *out, struct rp_err *err)
-{
-    const char *v = http_query(req, key);
-    char *end;
-
-    *out = def;
-    if (!v)
-        return RP_OK;
-    errno = 0;
-    *out = strtol(v, &end, 10);
-    if (end == v || *end || errno || *out < min || *out > max)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s is a whole number from %ld to %ld", key,
-                          min, max);
-    return RP_OK;
-}
-
 /* GET /api/v1/followups?kind=&after=&limit=[&entity= for admins] */
 int h_followups_list(struct http_req *req, struct http_res *res)
 {
     const char *kind = http_query(req, "kind"), *entity = http_query(req, "entity");
     json_t *list = json_array();
-    long after = 0, limit = 100;
+    double after = 0, limit = 100;
     int rc = list ? RP_OK : rp_err_set(&res->err, RP_NO_MEMORY, "follow-ups");
 
     if (rc == RP_OK && kind && strcmp(kind, "followup_due") != 0 &&
@@ -96,13 +79,13 @@ int h_followups_list(struct http_req *req, struct http_res *res)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT,
                         "kind is followup_due or satisfaction_requested");
     if (rc == RP_OK)
-        rc = int_param(req, "after", 0, 0, 1L << 62, &after, &res->err);
+        rc = http_query_double(req, "after", 0, 0, 9e15, &after, &res->err);
     if (rc == RP_OK)
-        rc = int_param(req, "limit", 100, 1, FOLLOWUP_LIST_MAX, &limit, &res->err);
+        rc = http_query_double(req, "limit", 100, 1, FOLLOWUP_LIST_MAX, &limit, &res->err);
     if (req->who.role != AUTH_ADMIN)
         entity = req->who.entity; /* staff: their own entity's, whatever they ask */
     if (rc == RP_OK)
-        rc = store_followups_open(req->w->store, entity, kind, after, (int)limit, followup_add,
+        rc = store_followups_open(req->w->store, entity, kind, (int64_t)after, (int)limit, followup_add,
                                   list, &res->err);
     if (rc != RP_OK) {
         json_decref(list);

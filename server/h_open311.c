@@ -40,6 +40,32 @@ static int prologue(struct http_req *req, struct http_res *res, const char *file
     return 1;
 }
 
+/* start_date and end_date (ISO 8601) as UTC bounds; without start_date, back_s before now;
+ * without end_date, now (*has_end 0). */
+static int dates(struct http_req *req, long back_s, char since[32], char until[32], int *has_end,
+                 struct rp_err *err)
+{
+    const char *start = http_query(req, "start_date"), *end = http_query(req, "end_date");
+    time_t t = time(NULL);
+    struct tm tm;
+
+    *has_end = end != NULL;
+    if (start && !open311_parse_time(start, since, 32))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "start_date is not ISO 8601");
+    if (end && !open311_parse_time(end, until, 32))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "end_date is not ISO 8601");
+    if (!end) {
+        gmtime_r(&t, &tm);
+        strftime(until, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    if (!start) {
+        t -= back_s;
+        gmtime_r(&t, &tm);
+        strftime(since, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    return RP_OK;
+}
+
 static json_t *service_doc(const struct store_service *sv)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "service_code", sv->code,
@@ -128,10 +154,9 @@ static int requests_list(struct http_req *req, struct http_res *res, enum open31
 {
     struct store_report_query q = {0};
     const char *ids = http_query(req, "service_request_id"), *status = http_query(req, "status");
-    const char *start = http_query(req, "start_date"), *end = http_query(req, "end_date");
     char since[32], until[32], idlist[2048];
     struct list_ctx l = {req, json_array()};
-    int rc = RP_OK;
+    int rc = RP_OK, has_end = 0;
 
     q.limit = REQUESTS_MAX;
     if (ids) {
@@ -140,19 +165,10 @@ static int requests_list(struct http_req *req, struct http_res *res, enum open31
         snprintf(idlist, sizeof idlist, ",%s,", ids);
         q.case_nos = idlist;
     } else {
-        time_t t = time(NULL) - REQUESTS_WINDOW_DAYS * 86400L;
-        struct tm tm;
         q.service = http_query(req, "service_code");
-        if (start && !open311_parse_time(start, since, sizeof since))
-            rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "start_date is not ISO 8601");
-        if (end && !open311_parse_time(end, until, sizeof until))
-            rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "end_date is not ISO 8601");
-        if (!start) {
-            gmtime_r(&t, &tm);
-            strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        }
+        rc = dates(req, REQUESTS_WINDOW_DAYS * 86400L, since, until, &has_end, &res->err);
         q.since = since;
-        q.until = end ? until : NULL;
+        q.until = has_end ? until : NULL;
         if (status && strcmp(status, "open") == 0)
             q.statuses = ",received,assigned,in_progress,";
         else if (status && strcmp(status, "closed") == 0)
@@ -238,6 +254,20 @@ static const char *field(struct form *f, const char *name)
     return v && v[0] ? v : NULL;
 }
 
+/* A POSTed form, with its api_key (identifying an anonymous caller) and jurisdiction_id
+ * checked. */
+static int form_read(struct http_req *req, struct form *f, struct rp_err *err)
+{
+    const char *key, *j;
+    int rc = f->fields && f->attrs ? http_body_form(req, form_field, f, err) : RP_NO_MEMORY;
+
+    if (rc == RP_OK && (key = field(f, "api_key")) != NULL && req->who.role == AUTH_ANONYMOUS)
+        rc = auth_identify_key(req->w->store, key, &req->who, err);
+    if (rc == RP_OK && (j = field(f, "jurisdiction_id")) && strcmp(j, OPEN311_JURISDICTION) != 0)
+        rc = rp_err_set(err, RP_NOT_FOUND, "unknown jurisdiction_id %.60s", j);
+    return rc;
+}
+
 static int field_number(struct form *f, const char *name, double min, double max, double *out,
                         struct rp_err *err)
 {
@@ -260,21 +290,14 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
     struct form f = {json_object(), json_object(), NULL, 0, &res->err};
     static _Thread_local struct media_photo photo;
     int nphotos = 0;
-    const char *key, *idem = http_header(req, "Idempotency-Key");
+    const char *idem = http_header(req, "Idempotency-Key");
     struct cases_input in = {0};
     unsigned char hash[STORE_HASH_LEN];
     char name[STORE_NAME_MAX];
     json_t *doc;
     int rc;
 
-    rc = f.fields && f.attrs ? http_body_form(req, form_field, &f, &res->err) : RP_NO_MEMORY;
-    if (rc == RP_OK && (key = field(&f, "api_key")) != NULL && req->who.role == AUTH_ANONYMOUS)
-        rc = auth_identify_key(req->w->store, key, &req->who, &res->err);
-    if (rc == RP_OK) {
-        const char *j = field(&f, "jurisdiction_id");
-        if (j && strcmp(j, OPEN311_JURISDICTION) != 0)
-            rc = rp_err_set(&res->err, RP_NOT_FOUND, "unknown jurisdiction_id %.60s", j);
-    }
+    rc = form_read(req, &f, &res->err);
     in.service_code = field(&f, "service_code");
     if (rc == RP_OK && !in.service_code)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "service_code is required");
@@ -383,26 +406,12 @@ static int update_add(void *ctx, const struct store_update *u, struct rp_err *er
 /* GET servicerequestupdates.fmt?start_date=&end_date=: at most UPDATES_MAX, oldest first. */
 static int updates_list(struct http_req *req, struct http_res *res, enum open311_format fmt)
 {
-    const char *start = http_query(req, "start_date"), *end = http_query(req, "end_date");
     char since[32], until[32];
-    time_t t = time(NULL);
-    struct tm tm;
     json_t *list = json_array();
-    int rc = list ? RP_OK : rp_err_set(&res->err, RP_NO_MEMORY, "updates");
+    int has_end, rc = list ? RP_OK : rp_err_set(&res->err, RP_NO_MEMORY, "updates");
 
-    if (start && !open311_parse_time(start, since, sizeof since))
-        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "start_date is not ISO 8601");
-    if (end && !open311_parse_time(end, until, sizeof until))
-        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "end_date is not ISO 8601");
-    if (!end) {
-        gmtime_r(&t, &tm);
-        strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    if (!start) {
-        t -= UPDATES_WINDOW_S;
-        gmtime_r(&t, &tm);
-        strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
+    if (rc == RP_OK)
+        rc = dates(req, UPDATES_WINDOW_S, since, until, &has_end, &res->err);
     if (rc == RP_OK && strcmp(since, until) > 0)
         rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "start_date is after end_date");
     if (rc == RP_OK)
@@ -421,18 +430,11 @@ static int updates_list(struct http_req *req, struct http_res *res, enum open311
 static int updates_create(struct http_req *req, struct http_res *res, enum open311_format fmt)
 {
     struct form f = {json_object(), json_object(), NULL, 0, &res->err};
-    const char *key, *id, *ext, *when;
+    const char *id, *ext, *when;
     char actor[CITIZEN_ACTOR_MAX + 16], uid[40], utc[32];
     int rc, replayed = 0;
 
-    rc = f.fields && f.attrs ? http_body_form(req, form_field, &f, &res->err) : RP_NO_MEMORY;
-    if (rc == RP_OK && (key = field(&f, "api_key")) != NULL && req->who.role == AUTH_ANONYMOUS)
-        rc = auth_identify_key(req->w->store, key, &req->who, &res->err);
-    if (rc == RP_OK) {
-        const char *j = field(&f, "jurisdiction_id");
-        if (j && strcmp(j, OPEN311_JURISDICTION) != 0)
-            rc = rp_err_set(&res->err, RP_NOT_FOUND, "unknown jurisdiction_id %.60s", j);
-    }
+    rc = form_read(req, &f, &res->err);
     id = field(&f, "service_request_id");
     ext = field(&f, "update_id");
     when = field(&f, "updated_datetime");

@@ -4,6 +4,8 @@
  */
 #include "server/scorecard.h"
 
+#include "base/utc.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -370,17 +372,6 @@ static int cmp_group(const void *a, const void *b)
     return c ? c : strcmp(x->key[1], y->key[1]);
 }
 
-static int64_t epoch_of(const char *iso)
-{
-    struct tm tm = {0};
-    if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-        return (int64_t)time(NULL);
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 /* After the first pass: which bin holds each of a group's two ranks. */
 static void pick_bins(struct acc *a, size_t nbins)
 {
@@ -423,7 +414,7 @@ int scorecard_query(struct scorecard *sc, struct store *s, const struct store_st
                     struct store_stat_group **out, size_t *nout, struct rp_err *err)
 {
     struct filter f = {0};
-    int64_t now = epoch_of(q->now);
+    int64_t now = q->now ? rp_utc_parse(q->now) : (int64_t)time(NULL);
     uint32_t d1;
     int32_t *slot = NULL;
     struct acc *g = NULL;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/utc.h"
 #include "geo/locate.h"
 #include "server/plate.h"
 
@@ -33,14 +34,7 @@ void tows_now(char out[STORE_TIME_MAX])
 
 int64_t tows_epoch(const char *utc)
 {
-    struct tm tm = {0};
-
-    if (!utc || sscanf(utc, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
+    return rp_utc_parse(utc);
 }
 
 int64_t tows_fees_cents(int64_t tow_fee, int64_t daily_fee, int64_t at_yard_s, int64_t now_s,

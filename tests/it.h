@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -270,6 +271,38 @@ IT_FN int it_suite_end(struct it_server *s)
     rc = check_exit();
     curl_global_cleanup();
     return rc;
+}
+
+/* Runs sql on the server's database (another connection; WAL lets both work); a failure is
+ * a test failure. */
+IT_FN void it_sql(const struct it_server *s, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+
+    CHECK(sqlite3_open(s->db, &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        CHECK_REPORT("%s: %s", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+}
+
+/* The first column of the first row of sql on the server's database; -1 when none. */
+IT_FN long it_sql_count(const struct it_server *s, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long n = -1;
+
+    CHECK(sqlite3_open(s->db, &db) == SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    else
+        CHECK_REPORT("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
 }
 
 IT_FN size_t it_body_cb(char *p, size_t size, size_t n, void *ud)

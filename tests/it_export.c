@@ -24,35 +24,6 @@
 static struct it_server srv;
 static char admin[128];
 
-static void sql_run(const char *sql)
-{
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        CHECK_REPORT("%s: %s", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-}
-
-static long sql_count(const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long n = -1;
-
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    else
-        CHECK_REPORT("%s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static void post(const char *body)
 {
     struct it_reply r;
@@ -79,9 +50,9 @@ static void make_fixture(void)
          "\"reporter\":{\"phone\":\"" PLANTED_PHONE "\"}}");
     post("{\"service_code\":\"alumbrado\",\"lat\":7.9650,\"lon\":-80.4300}");
     /* one resolved within its SLA, one a month back */
-    sql_run("UPDATE reports SET status = 'resolved', closed_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
+    it_sql(&srv, "UPDATE reports SET status = 'resolved', closed_at = strftime('%Y-%m-%dT%H:%M:%SZ',"
             " created_at, '+3 hours') WHERE id = 1");
-    sql_run("UPDATE reports SET created_at = '2026-01-15T12:00:00Z', updated_at ="
+    it_sql(&srv, "UPDATE reports SET created_at = '2026-01-15T12:00:00Z', updated_at ="
             " '2026-01-15T12:00:00Z', due_at = '2026-02-14T12:00:00Z' WHERE id = 4");
     /* many cases in one second: pages end between rows of the same created_at */
     snprintf(body, sizeof body,
@@ -271,7 +242,7 @@ static void test_csv_rows_equal_the_cases(void)
                                                   " AND created_at < '2026-02-01T05:00:00Z'");
     check_csv("/api/v1/export.csv?from=2025-06-01&to=2025-06-01",
               "created_at >= '2025-06-01T05:00:00Z' AND created_at < '2025-06-02T05:00:00Z'");
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM reports WHERE created_at LIKE '2025-06-01%'"),
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM reports WHERE created_at LIKE '2025-06-01%'"),
                  COPIES);
 }
 
@@ -333,13 +304,13 @@ static void test_months_index(void)
         snprintf(sql, sizeof sql,
                  "SELECT count(*) FROM reports WHERE substr(date(created_at, '-5 hours'), 1, 7) = '%.7s'",
                  month);
-        CHECK_INT_EQ(json_integer_value(json_object_get(m, "cases")), sql_count(sql));
+        CHECK_INT_EQ(json_integer_value(json_object_get(m, "cases")), it_sql_count(&srv, sql));
         snprintf(url, sizeof url, "/api/v1/export.csv?month=%.7s", month);
         CHECK_STR_EQ(json_string_value(json_object_get(m, "csv")), url);
         total += (long)json_integer_value(json_object_get(m, "cases"));
     }
     CHECK_INT_EQ(json_array_size(json_object_get(j, "months")), 3); /* 2025-06, 2026-01, now */
-    CHECK_INT_EQ(total, sql_count("SELECT count(*) FROM reports"));
+    CHECK_INT_EQ(total, it_sql_count(&srv, "SELECT count(*) FROM reports"));
     json_decref(j);
     free(r.body);
 }

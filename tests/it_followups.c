@@ -22,33 +22,6 @@ struct made {
     char case_no[32], token[96];
 };
 
-static void sql_run(const char *sql)
-{
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        CHECK_REPORT("%s: %s", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-}
-
-static long sql_count(const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long n = -1;
-
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static void make(struct made *m, const char *service)
 {
     struct it_reply r;
@@ -138,8 +111,8 @@ static void test_ratings(void)
     CHECK(strstr(r.body, "la basura sigue en la esquina") != NULL);
     free(r.body);
     /* the comment is stored, and nowhere public */
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM ratings WHERE comment = '" COMMENT "'"), 1);
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM events WHERE payload LIKE '%" COMMENT "%'"), 0);
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM ratings WHERE comment = '" COMMENT "'"), 1);
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM events WHERE payload LIKE '%" COMMENT "%'"), 0);
     snprintf(path, sizeof path, "/api/v1/reports/%s/history", a.case_no);
     CHECK(it_get(&srv, path, &r) == 0);
     CHECK(strstr(r.body, COMMENT) == NULL);
@@ -187,7 +160,7 @@ static void test_followups(void)
     snprintf(sql, sizeof sql,
              "UPDATE reports SET updated_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now', '-31 days')"
              " WHERE case_no = '%s'", d.case_no);
-    sql_run(sql);
+    it_sql(&srv, sql);
     CHECK_INT_EQ(status_to(&c, "resolved"), 200); /* unrated: asked for its satisfaction */
     for (t = 0; t < 50 && !(queue_has(admin, d.case_no, "followup_due", NULL, 0) &&
                             queue_has(admin, c.case_no, "satisfaction_requested", NULL, 0));
@@ -201,10 +174,10 @@ static void test_followups(void)
     CHECK(queue_has(idaan, d.case_no, "followup_due", NULL, 0));
     CHECK(!queue_has(idaan, c.case_no, "satisfaction_requested", NULL, 0));
     CHECK(!queue_has(aaud, d.case_no, "followup_due", NULL, 0));
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM events WHERE type = 'case.followup_due'"), 1);
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM events WHERE type = 'case.followup_due'"), 1);
     /* raised once, however often the sweep runs */
     usleep(1500 * 1000);
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM followups WHERE kind = 'followup_due'"), 1);
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM followups WHERE kind = 'followup_due'"), 1);
     /* done: off the list, into the history; not twice; not by another entity */
     CHECK(it_send(&srv, "GET", "/api/v1/followups?kind=followup_due", idaan, NULL, &r) == 0);
     j = it_json(&r);
@@ -226,7 +199,7 @@ static void test_followups(void)
     CHECK_INT_EQ(r.status, 409);
     free(r.body);
     CHECK(!queue_has(idaan, d.case_no, "followup_due", NULL, 0));
-    CHECK_INT_EQ(sql_count("SELECT count(*) FROM events WHERE type = 'case.followup_done'"), 1);
+    CHECK_INT_EQ(it_sql_count(&srv, "SELECT count(*) FROM events WHERE type = 'case.followup_done'"), 1);
     CHECK(it_send(&srv, "GET", "/api/v1/followups?kind=planet", admin, NULL, &r) == 0);
     CHECK_INT_EQ(r.status, 400);
     free(r.body);

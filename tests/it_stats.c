@@ -21,20 +21,6 @@ static const char *jstr(json_t *j, const char *k)
     return json_string_value(json_object_get(j, k));
 }
 
-/* Runs sql on the server's database (another connection; WAL lets both work). */
-static void sql_run(const char *sql)
-{
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        CHECK_REPORT("%s: %s", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-}
-
 static void make_fixture(void)
 {
     static const struct {
@@ -86,19 +72,19 @@ static void make_fixture(void)
     }
     /* a past: cases spread over three months, closed after 1..90 hours, some late; the
      * triggers move their contributions as these updates land */
-    sql_run("UPDATE reports SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', '2026-08-01',"
+    it_sql(&srv, "UPDATE reports SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', '2026-08-01',"
             " '+' || (id * 9) || ' days', '+' || (id * 5) || ' hours'),"
             " due_at = strftime('%Y-%m-%dT%H:%M:%SZ', '2026-08-01', '+' || (id * 9) || ' days',"
             " '+' || (id * 5 + 48) || ' hours')");
-    sql_run("UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
+    it_sql(&srv, "UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
             " '+' || ((id * 37) % 90 + 1) || ' hours', '+' || (id * 7 % 60) || ' minutes')"
             " WHERE closed_at IS NOT NULL");
     /* closed exactly 3 and 7 hours after creation: whole hours must not come out one short */
-    sql_run("UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
+    it_sql(&srv, "UPDATE reports SET closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
             " '+' || (3 + 4 * (id % 2)) || ' hours') WHERE closed_at IS NOT NULL AND id % 3 = 0");
     /* ratings of some closed cases, and first news within 30 days for some, after for others */
-    sql_run("UPDATE reports SET rating = id % 5 + 1 WHERE closed_at IS NOT NULL AND id % 4 <> 1");
-    sql_run("UPDATE reports SET followed_up_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
+    it_sql(&srv, "UPDATE reports SET rating = id % 5 + 1 WHERE closed_at IS NOT NULL AND id % 4 <> 1");
+    it_sql(&srv, "UPDATE reports SET followed_up_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at,"
             " '+' || (id * 7 % 45) || ' days')");
 }
 
@@ -312,10 +298,10 @@ static void test_csv_and_bad_queries(void)
  * (its change log names them) must leave every number equal to a recount. */
 static void test_changes_behind_the_servers_back(void)
 {
-    sql_run("DELETE FROM report_history WHERE report_id = 2; DELETE FROM confirmations WHERE"
+    it_sql(&srv, "DELETE FROM report_history WHERE report_id = 2; DELETE FROM confirmations WHERE"
             " report_id = 2; DELETE FROM photos WHERE report_id = 2; DELETE FROM events WHERE"
             " report_id = 2; DELETE FROM reports WHERE id = 2");
-    sql_run("UPDATE reports SET distrito_code = '0810', corregimiento_code = NULL, rating = 5"
+    it_sql(&srv, "UPDATE reports SET distrito_code = '0810', corregimiento_code = NULL, rating = 5"
             " WHERE id = 3");
     expected_cases = 11;
     test_every_number_equals_the_plain_aggregate();
