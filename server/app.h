@@ -52,6 +52,7 @@ struct tiles;
 struct tows;
 struct outbox;
 struct scorecard;
+struct web;
 
 /* JSON serialised once by jansson and served many times. */
 struct rendered {
@@ -70,6 +71,7 @@ struct app {
     struct tows *tows;             /* yards, trucks, active tows; thread-safe */
     struct outbox *outbox;         /* webhook delivery threads; their counters are atomic */
     struct scorecard *scorecard;   /* the statistics' cases in memory; thread-safe */
+    struct web *web;               /* the browser app's files, read only; NULL: not installed */
     pthread_mutex_t workers_lock;  /* guards the list below, touched once per thread */
     struct worker *workers;
     char *health_ok; /* GET /healthz's body while all is well, built once by h_health_prepare */

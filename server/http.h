@@ -27,7 +27,7 @@ enum http_method {
 };
 
 #define HTTP_PARAMS_MAX  4
-#define HTTP_HEADERS_MAX 8
+#define HTTP_HEADERS_MAX 10
 
 struct route;
 
@@ -50,6 +50,7 @@ struct http_req {
     const char *param_names[HTTP_PARAMS_MAX];
     char *params[HTTP_PARAMS_MAX]; /* {name} captures of the matched route, decoded */
     int nparams;
+    int rest_param;            /* 1 + the index of a {*rest} capture (it keeps its slashes) */
     char *path_copy;           /* only for routes with {captures}: they point into it */
     struct http_res *offload_res; /* the reply being made on the worker pool */
     int offload_done;             /* set by the pool before it resumes the connection */

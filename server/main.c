@@ -35,6 +35,7 @@
 #include "server/scorecard.h"
 #include "server/tiles.h"
 #include "server/tows.h"
+#include "server/web.h"
 #include "server/worker.h"
 
 #ifndef REPORTA_DATA_DIR
@@ -506,6 +507,8 @@ static int cmd_serve(int argc, char **argv)
     struct outbox *outbox = NULL;
     struct followup *followup = NULL;
     unsigned followup_s = FOLLOWUP_INTERVAL_S;
+    const char *web_dir = REPORTA_WEB_DIR;
+    struct web_options web_opt = {NULL, NULL};
     const struct flag flags[] = {
         {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0, "database file (from reporta init)"},
         {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
@@ -553,6 +556,12 @@ static int cmd_serve(int argc, char **argv)
          "seconds between sweeps for cases due a follow-up call or a satisfaction question"},
         {"webhook-backoff-ms", "REPORTA_WEBHOOK_BACKOFF_MS", F_UINT, &hook_backoff_ms, 1,
          OUTBOX_BACKOFF_MAX_MS, "first retry's wait, doubling per attempt up to 10 minutes"},
+        {"web", "REPORTA_WEB", F_STR, &web_dir, 0, 0,
+         "the browser app's directory (app/, vendor.map, node_modules/); \"\": no app"},
+        {"basemap-url", "REPORTA_BASEMAP_URL", F_STR, &web_opt.basemap_url, 0, 0,
+         "XYZ template of the app's base map (default: this server's /tiles/areas PNG)"},
+        {"basemap-attribution", "REPORTA_BASEMAP_ATTRIBUTION", F_STR,
+         &web_opt.basemap_attribution, 0, 0, "credit line shown with that base map"},
         {0},
     };
     struct http_server *srv = NULL;
@@ -593,6 +602,13 @@ static int cmd_serve(int argc, char **argv)
                                          strlen(hook_secret) >= STORE_SECRET_MAX))
         return usage_error("serve", "--webhook needs --webhook-secret of 16 to %d characters",
                            STORE_SECRET_MAX - 1);
+    if (web_opt.basemap_url && *web_opt.basemap_url &&
+        ((strncmp(web_opt.basemap_url, "http://", 7) != 0 &&
+          strncmp(web_opt.basemap_url, "https://", 8) != 0) ||
+         !strstr(web_opt.basemap_url, "{z}") || !strstr(web_opt.basemap_url, "{x}") ||
+         !strstr(web_opt.basemap_url, "{y}") || strpbrk(web_opt.basemap_url, "\"'<> ;")))
+        return usage_error("serve", "--basemap-url %s: an http(s) XYZ template with {z}, {x} "
+                           "and {y}", web_opt.basemap_url);
     for (int i = 0; i < hooks.n + trusted_hooks.n; i++) {
         const char *u = i < hooks.n ? hooks.v[i] : trusted_hooks.v[i - hooks.n];
         if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
@@ -620,6 +636,16 @@ static int cmd_serve(int argc, char **argv)
         rc = rp_err_set(&err, RP_NO_MEMORY, "pre-rendered replies");
     if (rc == RP_OK)
         rc = serve_maps(&app, &err);
+    if (rc == RP_OK && web_dir && *web_dir) {
+        rc = web_load(web_dir, &web_opt, &app.web, &err);
+        if (rc == RP_NOT_FOUND) { /* the API runs without the app */
+            rp_warn("serve: %s; no web app", err.msg);
+            rc = RP_OK;
+        } else if (rc == RP_OK) {
+            rp_info("serve: web app %s: %zu files, %zu KB, build %s", web_dir, web_count(app.web),
+                    web_bytes(app.web) / 1024, web_build(app.web));
+        }
+    }
     if (rc == RP_OK)
         rc = store_writer_start(app.cfg.db, &app.writer, &err);
     if (rc == RP_OK) {
@@ -645,6 +671,7 @@ static int cmd_serve(int argc, char **argv)
         tiles_destroy(app.tiles);
         tows_destroy(app.tows);
         scorecard_destroy(app.scorecard);
+        web_destroy(app.web);
         store_writer_stop(app.writer);
         cases_cache_destroy(app.catalogue);
         rl_destroy(app.limits);
@@ -676,6 +703,7 @@ static int cmd_serve(int argc, char **argv)
     tiles_destroy(app.tiles);
     tows_destroy(app.tows);
     scorecard_destroy(app.scorecard);
+    web_destroy(app.web);
     free(app.health_ok);
     h_areas_release(&app);
     cases_cache_destroy(app.catalogue);

@@ -79,6 +79,17 @@ static const struct route routes[] = {
     { HTTP_GET,     "/open311/v2/services/{file}", h_open311_service, ANYONE, 0, 0 },
     { HTTP_GET,     "/open311/v2/requests/{file}", h_open311_request, ANYONE, 0, 0 },
     { HTTP_GET,     "/open311/v2/tokens/{file}",   h_open311_token,   ANYONE, 0, 0 },
+    /* the browser app (web/): pages, assets of one build ({*path}: the rest of the path) */
+    { HTTP_GET,     "/",                      h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/caso",                  h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/caso/{id}",             h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/cuadrilla",             h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/grua",                  h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/estadisticas",          h_web_page,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/static/{build}/{*path}", h_web_static,   ANYONE, 0, 0 },
+    { HTTP_GET,     "/sw.js",                 h_web_root,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/manifest.webmanifest",  h_web_root,      ANYONE, 0, 0 },
+    { HTTP_GET,     "/favicon.svg",           h_web_root,      ANYONE, 0, 0 },
 };
 /* clang-format on */
 
@@ -94,7 +105,17 @@ static int match(const char *pattern, const char *path, struct http_req *req)
     const char *p = pattern, *s = path;
     int n = 0;
 
+    req->rest_param = 0;
     while (*p && *s) {
+        if (p[0] == '{' && p[1] == '*') { /* the rest of the path, slashes and all */
+            if (!*s || n >= HTTP_PARAMS_MAX || !strchr(p, '}') || strchr(p, '}')[1])
+                return 0;
+            req->params[n] = (char *)s;
+            req->param_names[n++] = p + 1; /* "*path}" */
+            req->rest_param = n;
+            req->nparams = n;
+            return 1;
+        }
         if (*p == '{') {
             const char *pend = strchr(p, '}'), *send = strchr(s, '/');
             size_t slen = send ? (size_t)(send - s) : strlen(s);
@@ -133,7 +154,7 @@ const struct route *routes_match(struct http_req *req, unsigned *allowed)
                     char *slash;
                     req->params[k] = req->path_copy + (req->params[k] - req->path);
                     slash = strchr(req->params[k], '/');
-                    if (slash)
+                    if (slash && k + 1 != req->rest_param)
                         *slash = '\0';
                 }
             return &routes[i];

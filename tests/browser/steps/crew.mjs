@@ -1,0 +1,2 @@
+// tests/browser/steps/crew.mjs - placeholder
+export default async function (t) {}

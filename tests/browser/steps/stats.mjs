@@ -1,0 +1,2 @@
+// tests/browser/steps/stats.mjs - placeholder
+export default async function (t) {}

@@ -1,0 +1,2 @@
+// tests/browser/steps/tow.mjs - placeholder
+export default async function (t) {}

@@ -1,0 +1,3 @@
+// web/app/js/stats.js - placeholder
+import { start } from './shell.js';
+start(location.pathname);
