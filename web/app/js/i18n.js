@@ -96,7 +96,7 @@ export function setLang(l) {
 export const locale = () => (lang === 'en' ? 'en-US' : 'es-PA');
 export function fmtDate(iso) {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/Panama' });
+  return new Date(iso).toLocaleString(locale(), { day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'America/Panama' });
 }
 export function fmtNumber(n, digits = 0) {
   if (n === null || n === undefined) return '—';
