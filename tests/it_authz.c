@@ -178,6 +178,27 @@ static const struct row matrix[] = {
                   {200, 200, 200, 200, 200, 401}, NULL},
     {HTTP_GET,    "/open311/v2/tokens/{file}", "GET", "/open311/v2/tokens/{token}.json", NULL,
                   {200, 200, 200, 200, 200, 401}, NULL},
+    /* the browser app: public files, but a bad key is still refused */
+    {HTTP_GET,    "/", "GET", "/", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/caso", "GET", "/caso", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/caso/{id}", "GET", "/caso/{case}", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/cuadrilla", "GET", "/cuadrilla", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/grua", "GET", "/grua", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/estadisticas", "GET", "/estadisticas", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/static/{build}/{*path}", "GET", "/static/0000000000000000/js/api.js", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/sw.js", "GET", "/sw.js", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/manifest.webmanifest", "GET", "/manifest.webmanifest", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
+    {HTTP_GET,    "/favicon.svg", "GET", "/favicon.svg", NULL,
+                  {200, 200, 200, 200, 200, 401}, NULL},
 };
 /* clang-format on */
 

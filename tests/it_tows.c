@@ -369,6 +369,16 @@ static void test_truck_position_only_with_the_ticket(void)
         {"/open311/v2/services/{file}", "/open311/v2/services/vehiculo_obstruccion.json"},
         {"/open311/v2/requests/{file}", "/open311/v2/requests/{case}.json"},
         {"/open311/v2/tokens/{file}", "/open311/v2/tokens/x.json"},
+        {"/", "/"},
+        {"/caso", "/caso"},
+        {"/caso/{id}", "/caso/{case}"},
+        {"/cuadrilla", "/cuadrilla"},
+        {"/grua", "/grua"},
+        {"/estadisticas", "/estadisticas"},
+        {"/static/{build}/{*path}", "/static/0000000000000000/js/api.js"},
+        {"/sw.js", "/sw.js"},
+        {"/manifest.webmanifest", "/manifest.webmanifest"},
+        {"/favicon.svg", "/favicon.svg"},
     };
 
     j = call("POST", "/api/v1/reports", NULL,
