@@ -344,7 +344,7 @@ static int templates(struct web *w, const struct web_options *opt, struct rp_err
     cfg = json_pack("{s:s, s:s, s:o}", "build", w->build, "static", prefix, "basemap", bm);
     arr = json_array();
     for (size_t i = 0; arr && i < w->n; i++)
-        if (!is_template(w->files[i].name)) {
+        if (!is_template(w->files[i].name) && !strstr(w->files[i].name, ".txt")) {
             char u[WEB_NAME_MAX + 48];
             snprintf(u, sizeof u, "%s/%s", prefix, w->files[i].name);
             json_array_append_new(arr, json_string(u));
