@@ -1,6 +1,6 @@
 // tests/browser/run.mjs - the browser tests: node tests/browser/run.mjs REPORTA_BIN PANAMA_DB
 // ARTEFACTS_DIR. One real server and one headless chromium for every step, in this order (each
-// step may use what an earlier one left in t.state): report, crew, tow, stats. Fails on the
+// step may use what an earlier one left in t.state): report, crew, tow, stats, a11y. Fails on the
 // first failed assertion, on any request to another host than 127.0.0.1, on an uncaught error
 // in a page, and when the server does not stop cleanly.
 import { apiClient, guardedContext, launch, log, mkdirp, startServer } from './harness.mjs';
@@ -8,6 +8,7 @@ import report from './steps/report.mjs';
 import crew from './steps/crew.mjs';
 import tow from './steps/tow.mjs';
 import stats from './steps/stats.mjs';
+import a11y from './steps/a11y.mjs';
 
 const [bin, db, artefacts] = process.argv.slice(2);
 if (!bin || !db || !artefacts) {
@@ -17,7 +18,7 @@ if (!bin || !db || !artefacts) {
 mkdirp(artefacts);
 
 const only = process.env.BROWSER_STEPS ? process.env.BROWSER_STEPS.split(',') : null;
-const steps = [['report', report], ['crew', crew], ['tow', tow], ['stats', stats]]
+const steps = [['report', report], ['crew', crew], ['tow', tow], ['stats', stats], ['a11y', a11y]]
   .filter(([n]) => !only || only.includes(n));
 
 const server = await startServer(bin, db);

@@ -3,7 +3,8 @@
 // open cases are on the map (path[data-case=ID]) and in the list sorted by due date; keyboard
 // and marker clicks select a case; the status filter narrows list and markers; the case moves
 // to in_progress with a note and an "after" JPEG drawn in the page, which the API then shows;
-// sign-out forgets the key; screenshots; and the public /caso/ID page shows "En proceso".
+// a reload keeps the session; a refused change is shown in words; English on request; sign-out
+// forgets the key; screenshots; and the public /caso/ID page shows "En proceso".
 import { assert, log, shots } from '../harness.mjs';
 
 const ES = { received: 'Recibido', assigned: 'Asignado', in_progress: 'En proceso' };
@@ -137,7 +138,8 @@ export default async function (t) {
   await page.click('#status-send');
   await page.locator('#notice').filter({ hasText: 'En proceso' }).waitFor();
   await page.locator('#detail-status').filter({ hasText: 'En proceso' }).waitFor();
-  await page.locator(`path[data-case="${A}"].status-in_progress`).waitFor();
+  // at once, not when the browser's 30 s tile cache runs out
+  await page.locator(`path[data-case="${A}"].status-in_progress`).waitFor({ timeout: 5000 });
   await page.locator(`button[data-case-row="${A}"]`).filter({ hasText: 'En proceso' }).waitFor();
   await page.locator('#detail .photos img').first().waitFor();
 
@@ -148,6 +150,31 @@ export default async function (t) {
   const last = h.json.history.filter((x) => x.kind === 'status').pop();
   assert.equal(last.to, 'in_progress');
   assert.equal(last.note, NOTE);
+
+  // a reload keeps the session (sessionStorage) and the selected case (#ID)
+  await page.reload();
+  await page.locator('#detail-h').filter({ hasText: A }).waitFor();
+  await page.locator('#detail-status').filter({ hasText: 'En proceso' }).waitFor();
+  assert.ok(await page.locator('#signin').isHidden(), 'no second sign-in after a reload');
+
+  // a refused change is explained in words: B moved elsewhere meanwhile, so assigned -> in_progress
+  // offered by the page is now in_progress -> in_progress
+  await page.locator(`button[data-case-row="${B}"]`).click();
+  await page.locator('#detail-h').filter({ hasText: B }).waitFor();
+  const moved = await t.api(`/api/v1/reports/${B}/status`, { method: 'POST', key: staff, body: { status: 'in_progress' } });
+  assert.equal(moved.status, 200, moved.text);
+  await page.selectOption('#status-to', 'in_progress');
+  await page.click('#status-send');
+  await page.locator('#status-error').filter({ hasText: 'no puede pasar a ese estado' }).waitFor();
+  assert.ok(!(await page.locator('#status-error').textContent()).includes('{'), 'no raw JSON shown');
+
+  // English on request, Spanish again (the public page below is read in Spanish)
+  await page.click('#top button.lang');
+  await page.locator('#list-h').filter({ hasText: 'Open cases' }).waitFor();
+  await page.locator(`button[data-case-row="${A}"]`).filter({ hasText: 'In progress' }).waitFor();
+  await page.locator('#detail-h').filter({ hasText: 'Case ' + B }).waitFor();
+  await page.click('#top button.lang');
+  await page.locator('#list-h').filter({ hasText: 'Casos abiertos' }).waitFor();
 
   // heat overlay and hotspots, filtered by the entity
   await page.check('#l-heat');

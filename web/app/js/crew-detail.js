@@ -47,7 +47,7 @@ function photos(list) {
   return el('div', { class: 'photos' }, list.map((p) => {
     const alt = p.kind === 'after' ? t('crew.d.photo.after', { n: ++nAfter }) : t('crew.d.photo', { n: ++nReport });
     return el('a', { href: p.url, target: '_blank', rel: 'noopener', class: 'crew-photo ' + p.kind },
-      el('img', { src: p.thumbnail_url, alt, width: 96, height: 96, loading: 'lazy' }));
+      el('img', { src: p.thumbnail_url, alt, width: 96, height: 96 }));
   }));
 }
 
@@ -121,7 +121,7 @@ function statusForm(c, ctx) {
 // Fills section#detail with the case c (GET /api/v1/reports/{id} with the key) and its history.
 export function renderDetail(section, c, history, ctx) {
   const loc = c.location || {};
-  section.replaceChildren(
+  section.replaceChildren(...[
     el('div', { class: 'row crew-detail-head' },
       el('h2', { id: 'detail-h', tabindex: '-1' }, t('crew.detail', { id: c.id })),
       el('button', { type: 'button', class: 'secondary', id: 'detail-close', onclick: ctx.onClose }, t('crew.d.close'))),
@@ -140,7 +140,8 @@ export function renderDetail(section, c, history, ctx) {
     c.photos && c.photos.length ? [el('h3', {}, t('crew.d.photos')), photos(c.photos)] : null,
     statusForm(c, ctx),
     history && history.length ? [el('h3', {}, t('crew.d.history')), el('ol', { class: 'timeline' }, history.slice().reverse().map(historyItem))] : null,
-    el('p', {}, el('a', { href: '/caso/' + encodeURIComponent(c.id) }, t('crew.d.public'))));
+    el('p', {}, el('a', { href: '/caso/' + encodeURIComponent(c.id) }, t('crew.d.public'))),
+  ].flat().filter(Boolean));
   section.hidden = false;
 }
 

@@ -1,15 +1,15 @@
 // web/app/js/crew-map.js - the crew page's map: the entity's open cases from the vector tiles
 // (one circle per case, bigger circles with a count for clusters), the heatmap PNG tiles as an
-// overlay and the hotspots as dashed circles. Every layer reads the current filters through
-// params() when it asks for a tile, so refresh() after a filter or status change is enough; the
-// `v` parameter changes on each refresh because tiles are cached for 30 s by the browser.
+// overlay and the hotspots as dashed rings growing with their case count. Every layer reads the
+// current filters through params() when it asks for a tile, so refresh() after a filter or
+// status change is enough; `v` changes on each refresh because the browser keeps tiles 30 s.
 import { L, makeMap, statusColour } from './map.js';
 import { vectorLayer, tileToLatLng } from './mvt.js';
 import { t } from './i18n.js';
 
 const CASE_RADIUS_PX = 8;
 const SELECTED_RADIUS_PX = 15;
-const HOTSPOT_MIN_RADIUS_M = 40; /* a 1-case-wide hotspot would be invisible below street zoom */
+const HOTSPOT_RADIUS_PX = 14; /* in pixels, not metres: a 50 m cluster is 3 px wide at z13 */
 export const CASE_ZOOM = 17; /* close enough that cases 10 m apart are not clustered (8 px) */
 
 // A point in a tile's buffer belongs to the neighbouring tile: draw it once, there.
@@ -23,6 +23,9 @@ function inTile(ll, c) {
 export function crewMap(opts) {
   const map = makeMap(opts.el, { label: t('crew.map.label') });
   let gen = 0;
+  // While Leaflet swaps zoom levels it keeps the old level's tiles until the new ones load, so a
+  // case would be drawn twice for a moment: the newest drawing of a case replaces the older.
+  const byId = new Map();
   const qs = (kind) => { const p = opts.params(kind); p.set('v', String(gen)); return p.toString(); };
 
   function drawCase(p, ll) {
@@ -34,11 +37,15 @@ export function crewMap(opts) {
     });
     const label = `${p.id} · ${opts.serviceName(p.service)} · ${t('status.' + p.status)}${overdue ? ' · ' + t('overdue') : ''}`;
     m.on('add', () => {
+      const old = byId.get(p.id);
+      if (old && old !== m) old.remove();
+      byId.set(p.id, m);
       const path = m.getElement();
       if (!path) return;
       path.setAttribute('data-case', p.id);
       path.setAttribute('aria-label', label);
     });
+    m.on('remove', () => { if (byId.get(p.id) === m) byId.delete(p.id); });
     m.bindTooltip(label, { direction: 'top', offset: [0, -CASE_RADIUS_PX] });
     m.on('click', () => opts.onSelect(p.id));
     return m;
@@ -93,8 +100,8 @@ export function crewMap(opts) {
       hot.clearLayers();
       for (const f of (fc && fc.features) || []) {
         const [lon, lat] = f.geometry.coordinates;
-        L.circle([lat, lon], {
-          radius: Math.max(f.properties.radius_m || 0, HOTSPOT_MIN_RADIUS_M), interactive: false,
+        L.circleMarker([lat, lon], {
+          radius: HOTSPOT_RADIUS_PX + 2 * Math.sqrt(f.properties.count || 1), interactive: false,
           color: '#8a4b00', weight: 3, dashArray: '6 5', fillColor: '#ffbf47', fillOpacity: 0.25, className: 'hotspot',
         }).addTo(hot);
       }

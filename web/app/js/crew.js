@@ -207,8 +207,8 @@ function renderList() {
       el('span', { class: 'crew-due' }, due)),
     where ? el('span', { class: 'crew-case-where' }, where) : null));
   });
-  list.replaceChildren(el('ul', { class: 'crew-cases' }, items),
-    S.more ? el('p', { class: 'hint' }, t('crew.list.more', { n: LIST_LIMIT })) : null);
+  list.replaceChildren(el('ul', { class: 'crew-cases' }, items));
+  if (S.more) list.append(el('p', { class: 'hint' }, t('crew.list.more', { n: LIST_LIMIT })));
 }
 
 /* ---- hotspots ---- */
@@ -305,13 +305,14 @@ function refreshAll() {
 }
 
 async function boot() {
-  S.view = crewMap({ el: $('map'), params, serviceName, onSelect: (id) => select(id, { focus: true }) });
-  for (const [box, layer] of [['l-cases', 'cases'], ['l-heat', 'heat'], ['l-hot', 'hot']]) S.view.show(layer, $(box).checked);
   try {
-    await loadCatalogue();
+    await loadCatalogue(); /* first: markers and rows name the services */
   } catch (e) {
     announce(t('crew.loadfail', { why: e.text ? e.text() : String(e) }), 'error');
   }
+  if (!S.me) return; /* signed out meanwhile */
+  S.view = crewMap({ el: $('map'), params, serviceName, onSelect: (id) => select(id, { focus: true }) });
+  for (const [box, layer] of [['l-cases', 'cases'], ['l-heat', 'heat'], ['l-hot', 'hot']]) S.view.show(layer, $(box).checked);
   const wanted = decodeURIComponent(location.hash.slice(1));
   if (/^\d{4}-\d{6,7}$/.test(wanted)) { S.fitted = true; S.selected = wanted; }
   else if (S.entity && S.entity.area) {

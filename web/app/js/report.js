@@ -20,7 +20,8 @@ addStrings({
     'rep.desc': 'Descripción', 'rep.desc.hint': 'Qué ve, desde cuándo, alguna referencia del lugar.',
     'rep.photos': 'Fotos (hasta 5)', 'rep.send': 'Enviar reporte', 'rep.sending': 'Enviando…',
     'rep.place': '{corr}, {dist} ({prov})', 'rep.place.none': 'Punto marcado (sin corregimiento en el mapa)',
-    'rep.locating': 'Buscando el lugar…', 'rep.pin.aria': 'Lugar del reporte; arrástrelo para ajustarlo',
+    'rep.locating': 'Buscando el lugar…',
+    'rep.place.offline': 'Sin conexión: el punto quedó marcado; el lugar y la institución se confirmarán al enviar.', 'rep.pin.aria': 'Lugar del reporte; arrástrelo para ajustarlo',
     'rep.route': 'Lo atenderá: {entity}', 'rep.due': 'Plazo: {hours} horas, hasta el {due}',
     'rep.why.national': 'Regla nacional para este tipo de problema.',
     'rep.why.area': 'Regla de {area} para este tipo de problema.',
@@ -45,7 +46,8 @@ addStrings({
     'rep.desc': 'Description', 'rep.desc.hint': 'What you see, since when, a landmark nearby.',
     'rep.photos': 'Photos (up to 5)', 'rep.send': 'Send report', 'rep.sending': 'Sending…',
     'rep.place': '{corr}, {dist} ({prov})', 'rep.place.none': 'Point marked (no corregimiento on the map)',
-    'rep.locating': 'Finding the place…', 'rep.pin.aria': 'Place of the report; drag it to adjust',
+    'rep.locating': 'Finding the place…',
+    'rep.place.offline': 'No connection: the point is marked; the place and the institution will be confirmed when it is sent.', 'rep.pin.aria': 'Place of the report; drag it to adjust',
     'rep.route': 'Handled by: {entity}', 'rep.due': 'Deadline: {hours} hours, by {due}',
     'rep.why.national': 'National rule for this kind of problem.',
     'rep.why.area': 'Rule of {area} for this kind of problem.',
@@ -129,7 +131,7 @@ async function refresh() {
     nearby(code, n);
   } catch (e) {
     if (n !== preview) return;
-    place.textContent = e instanceof ApiError ? e.text() : String(e);
+    place.textContent = e.offline ? t('rep.place.offline') : e instanceof ApiError ? e.text() : String(e);
     routing.hidden = true;
   }
 }
@@ -295,10 +297,13 @@ async function main() {
   $('photos').addEventListener('change', (e) => addPhotos([...e.target.files]));
   $('form').addEventListener('submit', submit);
   onLangChange(() => { renderServices(); refresh(); renderQueue(); });
+  // the catalogue as last seen, so that a report can be written with no network at all
   try {
     services = (await api('/api/v1/services')).services || [];
+    localStorage.setItem('reporta.services', JSON.stringify(services));
   } catch (e) {
-    announce(e.text(), 'error');
+    try { services = JSON.parse(localStorage.getItem('reporta.services') || '[]'); } catch (x) { services = []; }
+    if (!services.length) announce(e.text(), 'error');
   }
   renderServices();
   apply();

@@ -9,7 +9,7 @@ const NS = 'http://www.w3.org/2000/svg';
 const ROW_PX = 42;     /* name line (16 px) + bar (18 px) + gap */
 const BAR_Y_PX = 20;
 const BAR_H_PX = 18;
-const TRACK_PCT = 80;  /* the share of the width that 100 % fills; the rest holds the value */
+const TRACK_PCT = 74;  /* the share of the width that 100 % fills; the rest holds the value */
 
 function svg(tag, attrs = {}, text) {
   const e = document.createElementNS(NS, tag);

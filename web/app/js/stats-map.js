@@ -27,7 +27,7 @@ export function scale(values, { min = 0, max = null, whole = false } = {}) {
     const i = Math.min(RAMP.length - 1, Math.max(0, Math.floor((v - min) / step)));
     return RAMP[i];
   };
-  return { classes, colour };
+  return { classes, colour, step, whole };
 }
 
 // Sutherland-Hodgman against the tile's rectangle (lat/lon: Web Mercator keeps it a rectangle).

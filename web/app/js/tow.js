@@ -9,6 +9,7 @@ import { makeMap, pinIcon, L } from './map.js';
 
 addStrings({
   es: {
+    'tow.title': '¿Dónde está mi carro?',
     'tow.intro': 'Si la grúa se llevó su vehículo, aquí sabrá a qué patio, cuánto va a pagar y qué documentos llevar.',
     'tow.plate': 'Placa',
     'tow.plate.hint': 'Letras y números, por ejemplo AB-1234. Los espacios y guiones no importan.',
@@ -41,12 +42,14 @@ addStrings({
     'tow.map': 'Mapa del patio',
     'tow.map.truck': 'Mapa: la grúa en camino al patio',
     'tow.truck': 'La grúa (en camino al patio)',
-    'tow.truck.at': 'Posición de la grúa a las {time}.',
+    'tow.truck.short': 'Grúa',
+    'tow.truck.at': 'Última posición de la grúa en el mapa: {time}',
     'tow.truck.none': 'La grúa todavía no ha enviado su posición.',
     'tow.history': 'Historial',
     'tow.share': 'Enlace para compartir esta búsqueda (sin la boleta)',
   },
   en: {
+    'tow.title': 'Where is my car?',
     'tow.intro': 'If your vehicle was towed, find out which yard has it, what it costs so far and which documents to bring.',
     'tow.plate': 'Plate',
     'tow.plate.hint': 'Letters and digits, for example AB-1234. Spaces and dashes do not matter.',
@@ -79,7 +82,8 @@ addStrings({
     'tow.map': 'Map of the yard',
     'tow.map.truck': 'Map: the tow truck on its way to the yard',
     'tow.truck': 'The tow truck (on its way to the yard)',
-    'tow.truck.at': 'Tow truck position at {time}.',
+    'tow.truck.short': 'Tow truck',
+    'tow.truck.at': 'The tow truck’s last position on the map: {time}',
     'tow.truck.none': 'The tow truck has not sent its position yet.',
     'tow.history': 'History',
     'tow.share': 'Link to share this search (without the ticket)',
@@ -162,7 +166,10 @@ function render() {
         el('strong', {}, t('tow.st.' + h.to) !== 'tow.st.' + h.to ? t('tow.st.' + h.to) : h.to), ' — ', fmtDate(h.at),
         h.note ? el('div', { class: 'hint' }, h.note) : null)))));
   }
-  kids.push(el('div', { class: 'grid2' }, el('div', {}, mapEl), el('div', {}, side)));
+  /* the DOM (and so the reading and focus order) is the phone's: where, the yard, the map, the
+   * fees; a wide screen puts the map in a left column (tow.css) */
+  side.splice(side.indexOf(yardCard) + 1, 0, el('div', { class: 'tow-where' }, mapEl));
+  kids.push(el('div', { class: 'grid2 tow-grid' }, side));
   result.replaceChildren(...kids);
   result.hidden = false;
   drawMap(mapEl, y, truck);
@@ -182,11 +189,10 @@ function drawMap(mapEl, y, truck) {
     L.marker(at, {
       icon: L.divIcon({ className: 'tow-truck-icon', html: '<span aria-hidden="true">🚚</span>', iconSize: [36, 36], iconAnchor: [18, 18] }),
       title: t('tow.truck'), alt: t('tow.truck'), keyboard: true,
-    }).bindTooltip(t('tow.truck'), { direction: 'top', offset: [0, -16], permanent: true }).addTo(marks);
-    map.fitBounds(L.latLngBounds([at, yardAt]), { padding: [48, 48], maxZoom: 16 });
-  } else {
-    yardMarker.openTooltip();
+    }).bindTooltip(t('tow.truck.short'), { direction: 'top', offset: [0, -16], permanent: true }).addTo(marks);
+    map.fitBounds(L.latLngBounds([at, yardAt]), { padding: [48, 48], maxZoom: 16, animate: false });
   }
+  yardMarker.openTooltip();
 }
 
 function shareLink(plate) {
@@ -282,8 +288,11 @@ function build() {
 }
 
 start(location.pathname);
+const retitle = () => { document.title = `${t('tow.title')} — ${t('brand')}`; };
+retitle();
 build();
 onLangChange(() => {
+  retitle();
   render();
   if (said) said();
   if (plateText) plateError.textContent = plateText();
