@@ -155,6 +155,25 @@ export default async function report(t) {
   const again = await t.api(`/api/v1/reports/${id2}/rating`, { method: 'POST', body: { score: 5 }, headers: { 'X-Report-Token': JSON.parse(t.state.device['reporta.cases']).find((c) => c.id === id2).token } });
   assert.equal(again.status, 409, 'the page\'s rating was recorded: a second one is refused');
 
+  // 6b. "a mí también": the same spot and category shows case 1, and the button confirms it
+  await page.goto('/');
+  await page.locator('input[name=service][value=fuga_agua]').waitFor({ state: 'attached' });
+  await pinAndService(page, 'fuga_agua', 30, -20);
+  await page.locator(`#nearby a[href="/caso/${id1}"]`).waitFor();
+  await page.locator('#nearby button.metoo').first().click();
+  await page.locator('#notice.ok').waitFor();
+  assert.equal((await t.api(`/api/v1/reports/${id1}`)).json.confirmations, 1, 'me too counted once');
+
+  // 6c. with the device's position allowed, "usar mi ubicación" puts the pin there
+  const geo = await t.context({ viewport: { width: 360, height: 740 }, permissions: ['geolocation'], geolocation: { latitude: 9.3547, longitude: -79.9001 } });
+  const gp = t.watch(await geo.newPage());
+  await gp.goto('/');
+  await gp.locator('input[name=service]').first().waitFor({ state: 'attached' });
+  await gp.click('#here');
+  await gp.locator('#place[data-lat]').waitFor();
+  assert.equal(await gp.locator('#place').getAttribute('data-lat'), '9.354700');
+  await gp.waitForFunction(() => /Colón/.test(document.getElementById('place').textContent));
+
   // 7. English switch
   await page.goto('/');
   await page.click('#top .lang');
