@@ -4,9 +4,13 @@
 const CACHE = 'reporta-{{build}}';
 const PAGES = ['/', '/caso', '/cuadrilla', '/grua', '/estadisticas'];
 const ASSETS = {{shell}};
+// What a citizen needs to write a report and follow a case with no network is fetched when the
+// worker installs; the other pages' files are kept as they are first used.
+const CORE = /\/(vendor\/leaflet\.(js|css)|vendor\/images\/marker-[a-z0-9-]+\.png|css\/app\.css|js\/(config|api|i18n|map|shell|store|outbox|report|case)\.js|icons\/icon\.svg)$/;
 
 self.addEventListener('install', (e) => {
-  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES.concat(ASSETS))).then(() => self.skipWaiting()));
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES.concat(ASSETS.filter((u) => CORE.test(u)))))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (e) => {
@@ -30,6 +34,9 @@ self.addEventListener('fetch', (e) => {
     return;
   }
   if (url.pathname.startsWith('/static/')) {
-    e.respondWith(caches.open(CACHE).then((c) => c.match(req).then((hit) => hit || fetch(req))));
+    e.respondWith(caches.open(CACHE).then((c) => c.match(req).then((hit) => hit || fetch(req).then((res) => {
+      if (res.ok && ASSETS.includes(url.pathname)) c.put(req, res.clone());
+      return res;
+    }))));
   }
 });

@@ -54,7 +54,6 @@ export default async function (t) {
     made.push(r.json);
   }
   assert.equal(made[3].location.distrito.code, '0810');
-  log('T56', ((Date.now() - t0) / 1000).toFixed(1));
   /* one closed within its SLA, and rated by its reporter */
   const closed = made[1];
   let r = await t.api(`/api/v1/reports/${closed.id}/status`, { method: 'POST', key: admin, body: { status: 'resolved', note: 'recogido' } });
@@ -72,23 +71,22 @@ export default async function (t) {
   const ctx = await t.context({ viewport: { width: 1280, height: 800 } });
   const page = t.watch(await ctx.newPage());
   const fmt = formatter(page);
+  const tLoad = Date.now();
   await page.goto('/estadisticas');
   assert.equal((await page.textContent('h1')).trim(), 'Estadísticas');
   await page.waitForFunction((n) => document.querySelectorAll('#stats-table tbody tr').length === n, byEntity.length);
 
-  log('T77', ((Date.now() - t0) / 1000).toFixed(1));
+  log(`stats: the table filled ${Date.now() - tLoad} ms after navigation`);
   /* every entity row, as the API counts it */
   for (const g of byEntity) {
     const row = await rowMatches(page, fmt, g.entity, g, 'entity');
     assert.equal((await row.locator('th[data-col="name"]').textContent()).trim(), entities.get(g.entity));
   }
-  log('T82', ((Date.now() - t0) / 1000).toFixed(1));
   /* default order: most received first, and the header says so */
   assert.equal(await page.getAttribute('th[data-col="received"]', 'aria-sort'), 'descending');
   let received = await cellNumbers(page, 'received');
   assert.deepEqual(received, received.slice().sort((a, b) => b - a));
 
-  log('T87', ((Date.now() - t0) / 1000).toFixed(1));
   /* sorting by keyboard: the button keeps focus, aria-sort moves, the rows reorder */
   await page.focus('th[data-col="received"] button.sort');
   await page.keyboard.press('Enter');
@@ -103,14 +101,12 @@ export default async function (t) {
   const shownNames = await page.$$eval('#stats-table tbody th[data-col="name"]', (ths) => ths.map((th) => th.textContent));
   assert.deepEqual(shownNames, shownNames.slice().sort((a, b) => a.localeCompare(b, 'es', { sensitivity: 'base' })));
 
-  log('T101', ((Date.now() - t0) / 1000).toFixed(1));
   /* the chart: a bar per group with something closed, its text alternative naming the share */
   const withClosed = byEntity.filter((g) => g.closed_within_sla_pct !== null);
   assert.equal(await page.locator('#sla-chart rect.bar-fill').count(), withClosed.length);
   const alt = await page.textContent('#sla-chart ol');
   for (const g of withClosed) assert.ok(alt.includes(`${entities.get(g.entity)}: ${await fmt(g.closed_within_sla_pct, 'pct')}`), alt);
 
-  log('T107', ((Date.now() - t0) / 1000).toFixed(1));
   /* the choropleth: distrito polygons, those with cases coloured from the ramp */
   await page.waitForFunction(() => document.querySelectorAll('#choropleth path.choro').length > 0);
   assert.ok(await page.locator('#choropleth path.choro').count() > 10, 'many distritos drawn');
@@ -120,7 +116,6 @@ export default async function (t) {
   const noData = await fills('0101'); /* Bocas del Toro: no case */
   assert.ok(noData.length > 0 && noData.every((f) => f === '#b8bfc6'), 'Bocas del Toro without data: ' + noData);
   assert.ok(panama.every((f) => f !== '#b8bfc6'), 'Panamá coloured: ' + panama);
-  log('T116', ((Date.now() - t0) / 1000).toFixed(1));
   /* another measure recolours without refetching: received, where 0808 has the most cases */
   await page.selectOption('#measure', 'received');
   assert.match(await page.textContent('#legend h3'), /Recibidos/);
@@ -128,7 +123,6 @@ export default async function (t) {
   const m2 = await fills('0810');
   assert.ok(p2[0] !== m2[0], `0808 (${p2[0]}) and 0810 (${m2[0]}) differ by received`);
 
-  log('T123', ((Date.now() - t0) / 1000).toFixed(1));
   /* grouped by distrito: the same numbers, the names */
   await page.click('label.seg:has(input[value=distrito])');
   await page.waitForFunction((n) => document.querySelector('th[data-col="name"]')?.textContent.startsWith('Distrito') &&
@@ -139,7 +133,6 @@ export default async function (t) {
   await rowMatches(page, fmt, '0810', byDistrito.find((g) => g.distrito === '0810'), 'distrito');
   assert.equal(new URL(page.url()).search, '?grupo=distrito');
 
-  log('T133', ((Date.now() - t0) / 1000).toFixed(1));
   /* open data: the downloads and each month of the index */
   assert.equal(await page.getAttribute('#export-csv', 'href'), '/api/v1/export.csv');
   assert.equal(await page.getAttribute('#export-geojson', 'href'), '/api/v1/export.geojson');
@@ -155,7 +148,15 @@ export default async function (t) {
   assert.equal(csv.status, 200, 'the month link serves');
   assert.match(await page.textContent('#licence'), /CC BY 4\.0/);
 
-  log('T148', ((Date.now() - t0) / 1000).toFixed(1));
+  /* in English: the headers, the caption and the legend follow; the numbers stay */
+  await page.click('#top .lang');
+  await page.waitForFunction(() => document.querySelector('#stats-table caption')?.textContent === 'Cases by district');
+  assert.match(await page.textContent('th[data-col="received"]'), /Received/);
+  assert.match(await page.textContent('#legend h3'), /Received/);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.click('#top .lang');
+  await page.waitForFunction(() => document.querySelector('#stats-table caption')?.textContent === 'Casos por distrito');
+
   /* a date range with no case: the sentence, an empty table */
   await page.fill('#from', '2001-01-01');
   await page.fill('#to', '2001-01-31');
@@ -164,7 +165,6 @@ export default async function (t) {
   assert.equal(await page.locator('#stats-table tbody tr').count(), 0);
   assert.ok((await page.getAttribute('#export-csv', 'href')) === '/api/v1/export.csv');
 
-  log('T156', ((Date.now() - t0) / 1000).toFixed(1));
   const narrow = await t.context({ viewport: { width: 360, height: 740 } });
   const small = t.watch(await narrow.newPage());
   await small.goto('/estadisticas');
@@ -180,9 +180,7 @@ export default async function (t) {
     await p.waitForSelector('#months tr');
     await p.waitForFunction(() => [...document.querySelectorAll('#choropleth img.leaflet-tile')].every((i) => i.complete));
   };
-  log('T171', ((Date.now() - t0) / 1000).toFixed(1));
   await shots(t, 'stats', async (p) => { await p.goto('/estadisticas'); await ready(p); });
-  log('T172', ((Date.now() - t0) / 1000).toFixed(1));
   await shots(t, 'stats-distrito', async (p) => { await p.goto('/estadisticas?grupo=distrito'); await ready(p); });
   log(`stats: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

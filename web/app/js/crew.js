@@ -55,6 +55,7 @@ async function signIn(key, restoring) {
   btn.disabled = true;
   btn.textContent = t('crew.checking');
   let me = null;
+  if (restoring) $('signin').hidden = true; /* no flash of the form while the kept key is checked */
   try {
     me = await api('/api/v1/me', { key });
   } catch (e) {
@@ -63,6 +64,7 @@ async function signIn(key, restoring) {
   }
   btn.disabled = false;
   btn.textContent = t('crew.enter');
+  $('signin').hidden = false;
   if (!me) { if (!restoring) $('crew-key').focus(); return; }
   if (me.role !== 'staff' || !me.entity) {
     if (restoring) crewKey.clear();
@@ -171,6 +173,7 @@ async function loadList() {
     S.cases = (fc.features || []).slice().sort((a, b) => dueOf(a) - dueOf(b) || a.properties.id.localeCompare(b.properties.id));
     S.more = Boolean(fc.next);
     renderList();
+    showRow(S.selected);
     if (!S.fitted && S.view) {
       S.fitted = true;
       if (!S.selected && S.cases.length) S.view.fit(S.cases.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
@@ -211,6 +214,16 @@ function renderList() {
   if (S.more) list.append(el('p', { class: 'hint' }, t('crew.list.more', { n: LIST_LIMIT })));
 }
 
+// Scroll the list (not the page) so the selected row shows.
+function showRow(id) {
+  const box = $('list');
+  const b = id && box.querySelector(`button[data-case-row="${CSS.escape(id)}"]`);
+  if (!b) return;
+  const top = b.offsetTop, bottom = top + b.offsetHeight;
+  if (top < box.scrollTop) box.scrollTop = top - 6;
+  else if (bottom > box.scrollTop + box.clientHeight) box.scrollTop = bottom - box.clientHeight + 6;
+}
+
 /* ---- hotspots ---- */
 
 async function loadHotspots() {
@@ -249,6 +262,7 @@ async function select(id, { pan = false, focus = false } = {}) {
     if (b.dataset.caseRow === id) b.setAttribute('aria-current', 'true');
     else b.removeAttribute('aria-current');
   }
+  showRow(id);
   const inList = S.cases.find((f) => f.properties.id === id);
   if (inList && S.view) S.view.select([inList.geometry.coordinates[1], inList.geometry.coordinates[0]], pan);
   await showDetail(id, { pan: pan && !inList, focus });

@@ -28,6 +28,7 @@ addStrings({
     'stats.none': 'No hay casos en este período.',
     'stats.table': 'Casos por {group}',
     'stats.table.scroll': 'Tabla de estadísticas (se desplaza a los lados)',
+    'stats.table.swipe': 'Deslice la tabla hacia los lados para ver todas las columnas.',
     'stats.col.name': 'Nombre',
     'stats.col.received': 'Recibidos',
     'stats.col.closed': 'Cerrados',
@@ -79,6 +80,7 @@ addStrings({
     'stats.none': 'There are no cases in this period.',
     'stats.table': 'Cases by {group}',
     'stats.table.scroll': 'Statistics table (scrolls sideways)',
+    'stats.table.swipe': 'Swipe the table sideways to see every column.',
     'stats.col.name': 'Name',
     'stats.col.received': 'Received',
     'stats.col.closed': 'Closed',
@@ -356,6 +358,8 @@ async function load() {
     if (mine !== seq) return;
     state.rows = toRows(main, state.group);
     state.distritos = (dist || main).groups || [];
+    /* the map's tiles are many requests: made after the numbers, so they never wait behind them */
+    if (!ui.choro) ui.choro = choropleth(ui.mapEl, { label: t('stats.map.label'), tooltip });
     renderAll();
     announce(state.rows.length ? t('stats.loaded', { n: fmtNumber(state.rows.length) }) : t('stats.none'), 'ok');
   } catch (e) {
@@ -436,7 +440,7 @@ function build() {
   app.replaceChildren(
     el('p', { class: 'intro', 'data-i18n': 'stats.intro' }),
     filters,
-    el('section', { class: 'table-section' }, table, ui.empty),
+    el('section', { class: 'table-section' }, el('p', { class: 'hint swipe', 'data-i18n': 'stats.table.swipe' }), table, ui.empty),
     el('div', { class: 'grid2 stats-grid' },
       el('section', { class: 'card', 'aria-labelledby': 'chart-title' }, el('h2', { id: 'chart-title', 'data-i18n': 'stats.col.sla' }), ui.chart),
       el('section', { class: 'card', 'aria-labelledby': 'map-title' },
@@ -445,7 +449,7 @@ function build() {
         mapEl, ui.legend, el('p', { class: 'hint', 'data-i18n': 'stats.map.hint' }))),
     ui.open);
   apply(app);
-  ui.choro = choropleth(mapEl, { label: t('stats.map.label'), tooltip });
+  ui.mapEl = mapEl;
   renderAll();
 }
 
@@ -458,6 +462,6 @@ loadNames().catch(() => {}).finally(load); /* without names the codes show */
 loadMonths();
 onLangChange(() => {
   retitle();
-  ui.choro.map.getContainer().setAttribute('aria-label', t('stats.map.label'));
+  if (ui.choro) ui.choro.map.getContainer().setAttribute('aria-label', t('stats.map.label'));
   renderAll();
 });
