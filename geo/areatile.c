@@ -9,6 +9,7 @@
 #include "geo/areatile.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@ int geo_areatile_minzoom_mvt(enum rp_level level) { return minzoom_mvt[level]; }
 int geo_areatile_minzoom_png(enum rp_level level) { return minzoom_png[level]; }
 
 int geo_areatile_minzoom_label(enum rp_level level) { return minzoom_label[level]; }
+
+void geo_areatile_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
+}
 
 struct found {
     const struct geo_area **v;

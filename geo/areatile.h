@@ -24,6 +24,9 @@
 int geo_areatile_minzoom_mvt(enum rp_level level);
 int geo_areatile_minzoom_png(enum rp_level level);
 int geo_areatile_minzoom_label(enum rp_level level);
+/* Frees cairo's and fontconfig's process-wide caches (fonts of the names): once, at exit,
+ * after every thread that draws has stopped. */
+void geo_areatile_shutdown(void);
 
 /* The tile's three layers into m. */
 int geo_areatile_mvt(const struct geo_index *ix, struct geo_ctx *gc, const struct geo_tile *t,

@@ -23,6 +23,7 @@
 #include "data/store.h"
 #include "geo/locate.h"
 #include "media/store.h"
+#include "geo/areatile.h"
 #include "server/area_sync.h"
 #include "server/areas.h"
 #include "server/auth.h"
@@ -711,6 +712,7 @@ static int cmd_serve(int argc, char **argv)
     geo_index_destroy(ix, &gc);
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);
+    geo_areatile_shutdown(); /* every drawing thread has stopped */
     rp_info("serve: stopped cleanly");
     rp_log_stop();
     return 0;

@@ -71,11 +71,15 @@ if (t.pageErrors.length) {
 const code = await server.stop();
 if (code !== 0) {
   failed = 1;
-  console.error('[browser] FAILED: the server exited with', code, '\n', server.log().slice(-4000));
+  console.error('[browser] FAILED: the server exited with', code);
 }
-if (/ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(server.log())) {
-  failed = 1;
-  console.error('[browser] FAILED: sanitizer report in the server log\n', server.log().slice(-8000));
+{
+  const text = server.log();
+  const at = text.search(/==\d+==ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|==\d+==WARNING: ThreadSanitizer/);
+  if (at >= 0) {
+    failed = 1;
+    console.error('[browser] FAILED: sanitizer report in the server log\n', text.slice(Math.max(0, at - 500), at + 12000));
+  }
 }
 log(failed ? 'FAILED' : 'all steps passed');
 process.exit(failed);
