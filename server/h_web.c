@@ -4,24 +4,26 @@
  * root (the service worker, which must sit there to control every page, the manifest, the
  * icon). Everything comes from server/web's table in memory, gzip when the client takes it.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "server/routes.h"
 #include "server/web.h"
 
-/* 1 when Accept-Encoding takes gzip (a "gzip;q=0" refuses it). */
+/* 1 when Accept-Encoding takes gzip: the token, not refused by its own ";q=0". */
 static int takes_gzip(const char *ae)
 {
     for (const char *p = ae; p && (p = strcasestr(p, "gzip")) != NULL; p += 4) {
-        const char *q = p + 4;
+        const char *q = p + 4, *end;
         if ((p != ae && p[-1] != ' ' && p[-1] != ',') || (*q && *q != ',' && *q != ';' && *q != ' '))
             continue;
+        end = strchr(q, ',');
         while (*q == ' ')
             q++;
         if (*q == ';') {
             const char *v = strstr(q, "q=");
-            if (v && strtod(v + 2, NULL) <= 0.0)
+            if (v && (!end || v < end) && strtod(v + 2, NULL) <= 0.0)
                 return 0;
         }
         return 1;
@@ -35,7 +37,8 @@ static int serve(struct http_req *req, struct http_res *res, const struct web_fi
     const char *inm = http_header(req, "If-None-Match");
     int gz = f->gz && takes_gzip(http_header(req, "Accept-Encoding"));
 
-    http_header_add(res, "ETag", f->etag);
+    /* each body its own strong ETag: a cache must not serve one for the other */
+    http_header_add(res, "ETag", gz ? f->etag_gz : f->etag);
     http_header_add(res, "Cache-Control", cache);
     http_header_add(res, "X-Content-Type-Options", "nosniff");
     if (f->gz)
@@ -44,13 +47,13 @@ static int serve(struct http_req *req, struct http_res *res, const struct web_fi
         http_header_add(res, "Content-Security-Policy", f->csp);
         http_header_add(res, "Referrer-Policy", "same-origin");
     }
-    if (inm && (strstr(inm, f->etag) || strcmp(inm, "*") == 0)) {
+    res->content_type = f->type;
+    if (inm && (strstr(inm, gz ? f->etag_gz : f->etag) || strcmp(inm, "*") == 0)) {
         res->status = 304;
         return RP_OK;
     }
     if (gz)
         http_header_add(res, "Content-Encoding", "gzip");
-    res->content_type = f->type;
     return http_reply_fixed(res, 200, gz ? f->gz : f->body, gz ? f->gz_len : f->len);
 }
 

@@ -368,6 +368,10 @@ static int templates(struct web *w, const struct web_options *opt, struct rp_err
         char *b;
         if (!is_template(f->name))
             continue;
+        if (memchr(f->body, '\0', f->len)) {
+            rc = rp_err_set(err, RP_INVALID_DATA, "web: %s: a NUL byte in a template", f->name);
+            break;
+        }
         if (!(b = fill(f->body, f->len, keys, vals, 4, &len))) {
             rc = rp_err_set(err, RP_NO_MEMORY, "web: %s", f->name);
             break;
@@ -425,6 +429,11 @@ int web_load(const char *dir, const struct web_options *opt, struct web **out, s
             EVP_DigestUpdate(md, w->files[i].name, strlen(w->files[i].name) + 1);
             EVP_DigestUpdate(md, w->files[i].body, w->files[i].len);
         }
+        /* and the configuration the pages carry: a new base map is a new build */
+        for (int k = 0; opt && k < 2; k++) {
+            const char *v = k ? opt->basemap_attribution : opt->basemap_url;
+            EVP_DigestUpdate(md, v ? v : "", v ? strlen(v) + 1 : 1);
+        }
         EVP_DigestFinal_ex(md, h, &hl);
         for (int i = 0; i < 8; i++)
             sprintf(w->build + 2 * i, "%02x", h[i]);
@@ -440,6 +449,7 @@ int web_load(const char *dir, const struct web_options *opt, struct web **out, s
         char hex[17];
         sha256_hex(f->body, f->len, hex, 16);
         snprintf(f->etag, sizeof f->etag, "\"%s\"", hex);
+        snprintf(f->etag_gz, sizeof f->etag_gz, "\"%s-gz\"", hex);
         w->bytes += f->len;
         if (type_of(f->name, &t) && gzip(f) != RP_OK)
             rc = rp_err_set(err, RP_NO_MEMORY, "web: compressing %s", f->name);

@@ -22,6 +22,7 @@ struct web_file {
     char *gz;            /* gzip of body, NULL when it is not worth it (images) */
     size_t gz_len;
     char etag[24];       /* "\"" + 16 hex of SHA-256 + "\"" */
+    char etag_gz[28];    /* the gzip body's: the same with "-gz" */
     char *csp;           /* pages only: their Content-Security-Policy */
 };
 

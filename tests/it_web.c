@@ -146,9 +146,15 @@ static void test_assets_are_immutable_and_gzip_only_when_asked(void)
     CHECK(want && r.len == len && memcmp(r.body, want, len) == 0);
     header_value(&r, "ETag:", etag, sizeof etag);
     free(r.body);
-    /* gzip when taken: smaller, and it inflates to the same bytes */
+    /* gzip when taken: smaller, and it inflates to the same bytes, under an ETag of its own */
     r = get_with(&srv, path, "Accept-Encoding: br, gzip, deflate");
     CHECK(has_header(&r, "Content-Encoding: gzip"));
+    {
+        char gz_etag[64], want_gz[80];
+        header_value(&r, "ETag:", gz_etag, sizeof gz_etag);
+        snprintf(want_gz, sizeof want_gz, "%.*s-gz\"", (int)strlen(etag) - 1, etag);
+        CHECK_STR_EQ(gz_etag, want_gz);
+    }
     CHECK(r.len < len / 2);
     {
         z_stream z = {0};
@@ -172,6 +178,11 @@ static void test_assets_are_immutable_and_gzip_only_when_asked(void)
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     r = get_with(&srv, path, inm);
     CHECK_INT_EQ(r.status, 304);
+    CHECK(has_header(&r, "Content-Type: text/javascript")); /* a 304 keeps the type */
+    free(r.body);
+    /* a later coding's q=0 does not refuse gzip */
+    r = get_with(&srv, path, "Accept-Encoding: gzip, br;q=0");
+    CHECK(has_header(&r, "Content-Encoding: gzip"));
     free(r.body);
     /* an older build's URL gets today's file, but not for a year */
     r = get_with(&srv, "/static/0123456789abcdef/vendor/leaflet.js", NULL);

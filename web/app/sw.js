@@ -19,9 +19,10 @@ self.addEventListener('activate', (e) => {
     .then(() => self.clients.claim()));
 });
 
+// The app's page for a path, or null (a photo, an export, the API: no offline stand-in).
 function pageFor(path) {
-  if (path.startsWith('/caso')) return '/caso';
-  return PAGES.includes(path) ? path : '/';
+  if (path === '/caso' || /^\/caso\/[^/]+$/.test(path)) return '/caso';
+  return PAGES.includes(path) ? path : null;
 }
 
 self.addEventListener('fetch', (e) => {
@@ -29,7 +30,9 @@ self.addEventListener('fetch', (e) => {
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
   if (req.mode === 'navigate') {
-    e.respondWith(fetch(req).catch(() => caches.open(CACHE).then((c) => c.match(pageFor(url.pathname)))
+    const page = pageFor(url.pathname);
+    if (!page) return;
+    e.respondWith(fetch(req).catch(() => caches.open(CACHE).then((c) => c.match(page))
       .then((r) => r || Response.error())));
     return;
   }

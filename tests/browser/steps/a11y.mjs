@@ -35,7 +35,7 @@ export default async function a11y(t) {
         const page = t.watch(await ctx.newPage());
         await page.goto(path);
         await page.locator(ready).first().waitFor({ state: 'attached' });
-        await page.waitForTimeout(300);
+        await page.waitForLoadState('networkidle');
         const v = await axe(page);
         for (const x of v) problems.push(`${path} ${vp.width}px ${lang}: ${x.id} (${x.impact}) ${x.help}: ${x.nodes.join(' | ')}`);
         await page.close();

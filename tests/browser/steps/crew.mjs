@@ -139,7 +139,7 @@ export default async function (t) {
   await page.locator('#notice').filter({ hasText: 'En proceso' }).waitFor();
   await page.locator('#detail-status').filter({ hasText: 'En proceso' }).waitFor();
   // at once, not when the browser's 30 s tile cache runs out
-  await page.locator(`path[data-case="${A}"].status-in_progress`).waitFor({ timeout: 5000 });
+  await page.locator(`path[data-case="${A}"].status-in_progress`).waitFor({ timeout: 20000 });
   await page.locator(`button[data-case-row="${A}"]`).filter({ hasText: 'En proceso' }).waitFor();
   await page.locator('#detail .photos img').first().waitFor();
 

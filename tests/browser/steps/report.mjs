@@ -104,14 +104,17 @@ export default async function report(t) {
 
   // 4. the answer lost on the way back: the server has the case, the page saw a failure and
   // retries later with the same Idempotency-Key
-  let lost = 0;
+  let lost = 0, release;
+  const seen = new Promise((resolve) => { release = resolve; });
   await page.route('**/api/v1/reports', async (r) => {
-    if (r.request().method() === 'POST' && lost === 0) {
+    if (r.request().method() !== 'POST') return r.fallback();
+    if (lost === 0) {
       lost++;
       const resp = await r.fetch();
       assert.equal(resp.status(), 201);
       return r.abort('connectionreset');
     }
+    await seen; // the retry waits until the test has seen the report pending
     return r.fallback();
   });
   await page.reload();
@@ -122,12 +125,33 @@ export default async function report(t) {
   await page.click('#send');
   await page.locator('#queue .badge.pending').waitFor({ timeout: 15000 });
   assert.equal((await casesWith(t, 'basura', desc3)).length, 1, 'the first try reached the server');
+  release();
   await page.locator('#case-id').waitFor({ timeout: 40000 }); // the outbox's timer retries
   const id3 = (await page.locator('#case-id').textContent()).trim();
   assert.deepEqual(await casesWith(t, 'basura', desc3), [id3], 'the retry returned the same case, no second one');
   assert.equal(lost, 1);
   await page.unroute('**/api/v1/reports');
   log('lost answer: retried with the same key, still one case', id3);
+
+  // 4b. a 2xx that is not reporta's (a Wi-Fi login page): the report stays queued, then goes
+  let portal = 0;
+  await page.route('**/api/v1/reports', (r) => {
+    if (r.request().method() !== 'POST' || portal++ > 0) return r.fallback();
+    return r.fulfill({ status: 200, contentType: 'text/html', body: '<html><body>Inicie sesión en la red Wi-Fi</body></html>' });
+  });
+  await page.reload();
+  await page.locator('input[name=service][value=hueco]').waitFor({ state: 'attached' });
+  await pinAndService(page, 'hueco', -90, -50);
+  const desc4 = `Hueco, red con portal (navegador ${Date.now()})`;
+  await page.fill('#desc', desc4);
+  await page.click('#send');
+  await page.locator('#queue .badge.pending').waitFor({ timeout: 15000 });
+  assert.deepEqual(await casesWith(t, 'hueco', desc4), [], 'the portal page created nothing');
+  await page.locator('#case-id').waitFor({ timeout: 40000 });
+  const id4 = (await page.locator('#case-id').textContent()).trim();
+  assert.deepEqual(await casesWith(t, 'hueco', desc4), [id4], 'sent once the real server answered');
+  await page.unroute('**/api/v1/reports');
+  log('captive portal: kept, then sent as', id4);
 
   // keep this device's storage (tokens) for the other pages and the screenshots
   t.state.device = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));

@@ -108,7 +108,8 @@ export default async function (t) {
   for (const g of withClosed) assert.ok(alt.includes(`${entities.get(g.entity)}: ${await fmt(g.closed_within_sla_pct, 'pct')}`), alt);
 
   /* the choropleth: distrito polygons, those with cases coloured from the ramp */
-  await page.waitForFunction(() => document.querySelectorAll('#choropleth path.choro').length > 0);
+  await page.waitForFunction(() => document.querySelectorAll('#choropleth path.choro').length > 10 &&
+    document.querySelector('#choropleth path.area-0808') && document.querySelector('#choropleth path.area-0101'), null, { timeout: 30000 });
   assert.ok(await page.locator('#choropleth path.choro').count() > 10, 'many distritos drawn');
   const fills = async (code) => page.$$eval(`#choropleth path.area-${code}`, (ps) => ps.map((p) => p.getAttribute('fill')));
   const panama = await fills('0808');

@@ -4,11 +4,12 @@
 import { t } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message, offline = false) {
+  constructor(status, code, message, offline = false, fromServer = false) {
     super(message || code);
     this.status = status;
     this.code = code;
     this.offline = offline;
+    this.fromServer = fromServer; // reporta's own {"error": {code, message}}, not a proxy's page
   }
   text() {
     if (this.offline) return t('err.offline');
@@ -22,7 +23,7 @@ export class ApiError extends Error {
 
 function fail(status, body) {
   const e = body && body.error ? body.error : {};
-  return new ApiError(status, e.code || 'http_' + status, e.message || '');
+  return new ApiError(status, e.code || 'http_' + status, e.message || '', false, !!e.code);
 }
 
 // fetch JSON: opts {method, body (object: sent as JSON), headers, key (Bearer), signal}
@@ -59,6 +60,7 @@ export function upload(path, form, headers = {}, onprogress = null) {
     for (const [k, v] of Object.entries(headers)) x.setRequestHeader(k, v);
     x.setRequestHeader('Accept', 'application/json');
     x.responseType = 'text';
+    x.timeout = 120000; // a stalled upload fails (as offline) instead of holding the queue
     if (onprogress) x.upload.onprogress = (e) => { if (e.lengthComputable) onprogress(e.loaded / e.total); };
     x.onerror = () => reject(new ApiError(0, 'offline', 'network error', true));
     x.ontimeout = x.onerror;

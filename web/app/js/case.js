@@ -186,7 +186,9 @@ async function main() {
   onLangChange(() => { if (map) { map.remove(); map = null; } show(); });
   await show();
   apply();
-  if (id) setInterval(() => { if (document.visibilityState === 'visible') load(); }, 30000);
+  // news every 30 s, but never under a rating being written
+  const busy = () => { const f = document.getElementById('rate'); return f && (f.contains(document.activeElement) || [...f.elements].some((x) => (x.type === 'radio' || x.type === 'checkbox' ? x.checked : x.value))); };
+  if (id) setInterval(() => { if (document.visibilityState === 'visible' && !busy()) load(); }, 30000);
 }
 
 main();

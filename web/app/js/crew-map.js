@@ -6,6 +6,7 @@
 import { L, makeMap, statusColour } from './map.js';
 import { vectorLayer, tileToLatLng } from './mvt.js';
 import { t } from './i18n.js';
+import { textOf } from './map.js';
 
 const CASE_RADIUS_PX = 8;
 const SELECTED_RADIUS_PX = 15;
@@ -46,7 +47,7 @@ export function crewMap(opts) {
       path.setAttribute('aria-label', label);
     });
     m.on('remove', () => { if (byId.get(p.id) === m) byId.delete(p.id); });
-    m.bindTooltip(label, { direction: 'top', offset: [0, -CASE_RADIUS_PX] });
+    m.bindTooltip(textOf(label), { direction: 'top', offset: [0, -CASE_RADIUS_PX] });
     m.on('click', () => opts.onSelect(p.id));
     return m;
   }
@@ -61,7 +62,7 @@ export function crewMap(opts) {
       const path = m.getElement();
       if (path) path.setAttribute('aria-label', t('crew.cluster', { n }));
     });
-    m.bindTooltip(String(n), { permanent: true, direction: 'center', className: 'cluster-count', interactive: false });
+    m.bindTooltip(textOf(String(n)), { permanent: true, direction: 'center', className: 'cluster-count', interactive: false });
     m.on('click', () => map.setView(ll, Math.min(map.getMaxZoom(), map.getZoom() + 2)));
     return m;
   }

@@ -342,6 +342,7 @@ $('signin-form').addEventListener('submit', (ev) => {
   if (!key) { signinError(t('crew.key.empty')); $('crew-key').focus(); return; }
   signIn(key, false);
 });
+$('signin-form').hidden = false; /* shown only once this script handles it: a key never goes into a URL */
 $('signout').addEventListener('click', signOut);
 $('filters').addEventListener('submit', (ev) => ev.preventDefault());
 $('filters').addEventListener('change', refreshAll);

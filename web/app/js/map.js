@@ -28,4 +28,11 @@ export function pinIcon() {
   });
 }
 
+// Leaflet takes a tooltip or popup string as HTML: API text goes in as a text node instead.
+export function textOf(s) {
+  const span = document.createElement('span');
+  span.textContent = s;
+  return span;
+}
+
 export const statusColour = { received: '#b3261e', assigned: '#8a4b00', in_progress: '#0b57d0', resolved: '#146c2e', closed: '#146c2e' };

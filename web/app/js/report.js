@@ -230,10 +230,17 @@ async function renderQueue() {
 }
 
 const hooks = {
-  sent(item, c) { rememberCase(c.id, c.token, item.report.service_code); announce(t('rep.sent.later', { id: c.id }), 'ok'); showDone(c); renderQueue(); },
+  sent(item, c) { announce(t('rep.sent.later', { id: c.id }), 'ok'); showDone(c); renderQueue(); },
   failed(item, e) { announce(t('rep.refused', { why: e.text() }), 'error'); renderQueue(); },
 };
-function flushSoon() { outbox.flush(hooks).then(renderQueue); }
+function flushSoon(force = false) { outbox.flush(hooks, force).then(renderQueue); }
+
+function clearForm() {
+  $('form').reset();
+  for (const p of photos) URL.revokeObjectURL(p.url);
+  photos = [];
+  renderPhotos();
+}
 
 async function submit(ev) {
   ev.preventDefault();
@@ -248,23 +255,26 @@ async function submit(ev) {
   const send = $('send'), bar = $('progress');
   send.disabled = true;
   send.textContent = t('rep.sending');
-  await outbox.put(item); // kept on the device before the first try
   bar.hidden = !item.photos.length;
   bar.value = 0;
+  let queued = false;
   try {
+    try {
+      await outbox.put(item); // kept on the device before the first try
+      queued = true;
+    } catch (e) { /* no IndexedDB (private mode, quota): send it without a queue */ }
     const c = await outbox.send(item, (f) => { bar.value = f; });
-    await outbox.remove(item.key);
-    rememberCase(c.id, c.token, code);
+    if (queued) await outbox.remove(item.key);
+    if (!queued) rememberCase(c.id, c.token, code);
     showDone(c);
     announce('', 'ok');
-    $('form').reset();
-    photos = [];
-    renderPhotos();
+    clearForm();
   } catch (e) {
-    if (outbox.retryable(e)) {
+    if (queued && outbox.retryable(e)) {
       announce(t('rep.pending.note'), 'warn');
+      clearForm(); // it is in the queue: a second press must not make a second report
     } else {
-      await outbox.remove(item.key);
+      if (queued) await outbox.remove(item.key);
       announce(e.text ? e.text() : String(e), 'error');
     }
   } finally {
@@ -276,7 +286,7 @@ async function submit(ev) {
 }
 
 async function main() {
-  start('/');
+  start('/', { ownOutbox: true });
   map = makeMap($('map'), { label: t('rep.where') });
   map.on('click', (e) => setPin(e.latlng));
   $('center').addEventListener('click', () => setPin(map.getCenter()));
@@ -308,8 +318,8 @@ async function main() {
   renderServices();
   apply();
   renderQueue();
-  window.addEventListener('online', flushSoon);
-  setInterval(async () => { if ((await outbox.list()).length) flushSoon(); }, 10000);
+  window.addEventListener('online', () => flushSoon(true));
+  setInterval(async () => { if ((await outbox.list()).length) flushSoon(); }, 5000);
   flushSoon();
 }
 

@@ -48,11 +48,20 @@ export function announce(text, kind = 'info') {
   n.hidden = !text;
 }
 
-export function start(current) {
+// opts.ownOutbox: the page sends waiting reports itself (the report page, which shows them);
+// every other page sends them quietly, so a report queued offline leaves on any page.
+export function start(current, opts = {}) {
   header(current);
   apply();
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+  }
+  if (!opts.ownOutbox && 'indexedDB' in window) {
+    import('./outbox.js').then((o) => {
+      o.flush();
+      window.addEventListener('online', () => o.flush({}, true));
+      setInterval(() => o.flush(), 15000);
+    }).catch(() => {});
   }
 }
 

@@ -5,6 +5,7 @@
 // setData() recolours what is drawn, so a new measure or date range fetches no tile.
 import { L, makeMap } from './map.js';
 import { vectorLayer, tileToLatLng } from './mvt.js';
+import { textOf } from './map.js';
 
 export const RAMP = ['#edf8b1', '#a1dab4', '#41b6c4', '#2c7fb8', '#253494']; /* ColorBrewer YlGnBu 5 */
 export const NO_DATA = '#b8bfc6';
@@ -108,7 +109,7 @@ export function choropleth(element, { label, tooltip }) {
       if (!rings.length) continue;
       const poly = L.polygon(rings, Object.assign({ stroke: false, className: `choro area-${code}` }, style(code)));
       poly.areaCode = code;
-      poly.bindTooltip(() => tooltip(code, name), { sticky: true });
+      poly.bindTooltip(() => textOf(tooltip(code, name)), { sticky: true });
       drawn.add(poly);
       made.push(poly);
       const lines = rings.flatMap((r) => outline(r, b));

@@ -6,6 +6,7 @@ import { start, el, announce } from './shell.js';
 import { addStrings, t, apply, onLangChange, lang, fmtDate, fmtNumber, fmtMoney } from './i18n.js';
 import { api, ApiError } from './api.js';
 import { makeMap, pinIcon, L } from './map.js';
+import { textOf } from './map.js';
 
 addStrings({
   es: {
@@ -182,14 +183,14 @@ function drawMap(mapEl, y, truck) {
   map = makeMap(mapEl, { center: yardAt, zoom: 15, label });
   marks = L.layerGroup().addTo(map);
   const yardMarker = L.marker(yardAt, { icon: pinIcon(), title: y.name, alt: y.name, keyboard: true })
-    .bindTooltip(y.name, { direction: 'top', offset: [0, -36] });
+    .bindTooltip(textOf(y.name), { direction: 'top', offset: [0, -36] });
   yardMarker.addTo(marks);
   if (truck) {
     const at = [truck.lat, truck.lon];
     L.marker(at, {
       icon: L.divIcon({ className: 'tow-truck-icon', html: '<span aria-hidden="true">🚚</span>', iconSize: [36, 36], iconAnchor: [18, 18] }),
       title: t('tow.truck'), alt: t('tow.truck'), keyboard: true,
-    }).bindTooltip(t('tow.truck.short'), { direction: 'top', offset: [0, -16], permanent: true }).addTo(marks);
+    }).bindTooltip(textOf(t('tow.truck.short')), { direction: 'top', offset: [0, -16], permanent: true }).addTo(marks);
     map.fitBounds(L.latLngBounds([at, yardAt]), { padding: [48, 48], maxZoom: 16, animate: false });
   }
   yardMarker.openTooltip();
