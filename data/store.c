@@ -428,10 +428,10 @@ int store_sql_error(struct store *s, const char *what, struct rp_err *err)
     return rp_err_set(err, RP_STORAGE, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");
 }
 
-void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col)
+void store_col_copy(char *dst, size_t n, struct store_q *st, int col)
 {
-    const unsigned char *v = sqlite3_column_text(st, col);
-    size_t len = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    const char *v = store_col_text(st, col);
+    size_t len = v ? strlen(v) : 0;
 
     if (len >= n)
         len = n - 1;
@@ -497,14 +497,14 @@ void store_close(struct store *s)
     free(s);
 }
 
-sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
+struct store_q *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
 {
     sqlite3_stmt *st = s->stmt[id];
 
     if (st) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        return st;
+        return (struct store_q *)st;
     }
     if (sqlite3_prepare_v3(s->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
         SQLITE_OK) {
@@ -512,25 +512,52 @@ sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
         return NULL;
     }
     s->stmt[id] = st;
-    return st;
+    return (struct store_q *)st;
 }
 
-int store_run(struct store *s, sqlite3_stmt *st, const char *what, struct rp_err *err)
+struct store_q *store_prepare(struct store *s, const char *sql, struct rp_err *err)
 {
-    int rc = sqlite3_step(st);
+    sqlite3_stmt *st = NULL;
 
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store_sql_error(s, "prepare", err);
+        return NULL;
+    }
+    return (struct store_q *)st;
 }
 
-int store_exists(struct store *s, sqlite3_stmt *st, int *exists, const char *what,
+int store_exec(struct store *s, const char *sql, const char *what, struct rp_err *err)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return RP_OK;
+    rp_err_set(err, RP_STORAGE, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return RP_STORAGE;
+}
+
+int store_defer_foreign_keys(struct store *s, struct rp_err *err)
+{
+    return store_exec(s, "PRAGMA defer_foreign_keys = ON", "defer foreign keys", err);
+}
+
+int store_run(struct store *s, struct store_q *st, const char *what, struct rp_err *err)
+{
+    int rc = store_step(st);
+
+    store_reset(st);
+    return rc == STORE_DONE ? RP_OK : store_sql_error(s, what, err);
+}
+
+int store_exists(struct store *s, struct store_q *st, int *exists, const char *what,
                  struct rp_err *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_step(st);
 
-    *exists = rc == SQLITE_ROW;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+    *exists = rc == STORE_ROW;
+    store_reset(st);
+    return rc == STORE_ROW || rc == STORE_DONE ? RP_OK : store_sql_error(s, what, err);
 }
 
 /* Bumped after every committed change of services, entities or routing rules made by this
@@ -580,19 +607,19 @@ int store_end(struct store *s, int rc, struct rp_err *err)
 
 int store_ping(struct store *s, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_PING, err);
+    struct store_q *st = store_stmt(s, SQL_PING, err);
 
     if (!st)
         return RP_STORAGE;
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (store_step(st) != STORE_ROW)
         return store_sql_error(s, "ping", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return RP_OK;
 }
 
 int store_schema_version(struct store *s, int *version, struct rp_err *err)
 {
-    sqlite3_stmt *st;
+    struct store_q *st;
 
     *version = 0;
     if (sqlite3_exec(s->db,
@@ -604,10 +631,10 @@ int store_schema_version(struct store *s, int *version, struct rp_err *err)
     st = store_stmt(s, SQL_VERSION_GET, err);
     if (!st)
         return RP_STORAGE;
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (store_step(st) != STORE_ROW)
         return store_sql_error(s, "schema version", err);
-    *version = sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
+    *version = store_col_int(st, 0);
+    store_reset(st);
     return RP_OK;
 }
 
@@ -618,24 +645,24 @@ int store_schema_version(struct store *s, int *version, struct rp_err *err)
 
 static int foreign_keys_intact(struct store *s, const char *name, struct rp_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_q *st = store_prepare(s, "PRAGMA foreign_key_check", err);
     int rc = RP_OK, step;
 
-    if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-        return store_sql_error(s, "foreign_key_check", err);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
+    if (!st)
+        return RP_STORAGE;
+    step = store_step(st);
+    if (step == STORE_ROW)
         rc = rp_err_set(err, RP_STORAGE, "migration %s: a row of %s refers to a missing row",
                         name, store_col_text(st, 0));
-    else if (step != SQLITE_DONE)
+    else if (step != STORE_DONE)
         rc = store_sql_error(s, "foreign_key_check", err);
-    sqlite3_finalize(st);
+    store_finalize(st);
     return rc;
 }
 
 static int migration_apply(struct store *s, const struct store_migration *m, struct rp_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_q *st = NULL;
     char *msg = NULL;
     int rebuilds = strstr(m->sql, MIGRATION_REBUILDS) != NULL, rc;
 
@@ -649,19 +676,20 @@ static int migration_apply(struct store *s, const struct store_migration *m, str
         sqlite3_free(msg);
         goto out;
     }
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = store_sql_error(s, "migration record", err);
+    st = store_prepare(s, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", err);
+    if (!st) {
+        rc = RP_STORAGE;
         goto out;
     }
-    sqlite3_bind_int(st, 1, m->version);
-    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
+    store_bind_int(st, 1, m->version);
+    store_bind_text(st, 2, m->name);
+    if (store_step(st) != STORE_DONE)
         rc = store_sql_error(s, "migration record", err);
     if (rc == RP_OK && rebuilds)
         rc = foreign_keys_intact(s, m->name, err);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        store_finalize(st);
     rc = store_end(s, rc, err);
 fk:
     if (rebuilds && sqlite3_exec(s->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK &&

@@ -13,47 +13,47 @@
 
 int store_areas_count(struct store *s, int64_t counts[], struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_COUNT, err);
+    struct store_q *st = store_stmt(s, SQL_AREAS_COUNT, err);
     int rc;
 
     for (int i = 0; i < RP_LEVEL_COUNT; i++)
         counts[i] = 0;
     if (!st)
         return RP_STORAGE;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int level = sqlite3_column_int(st, 0);
+    while ((rc = store_step(st)) == STORE_ROW) {
+        int level = store_col_int(st, 0);
         if (level >= 0 && level < RP_LEVEL_COUNT)
-            counts[level] = sqlite3_column_int64(st, 1);
+            counts[level] = store_col_int64(st, 1);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "count areas", err);
+    store_reset(st);
+    return rc == STORE_DONE ? RP_OK : store_sql_error(s, "count areas", err);
 }
 
 static int area_insert(struct store *s, const struct store_area *a, const char *source,
                        struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_INSERT, err);
+    struct store_q *st = store_stmt(s, SQL_AREAS_INSERT, err);
     int rc;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, a->code, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)a->level);
-    sqlite3_bind_text(st, 3, a->name, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, a->code);
+    store_bind_int(st, 2, (int)a->level);
+    store_bind_text(st, 3, a->name);
     if (a->parent_code && a->parent_code[0])
-        sqlite3_bind_text(st, 4, a->parent_code, -1, SQLITE_STATIC);
+        store_bind_text(st, 4, a->parent_code);
     if (source)
-        sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, a->wkb, (int)a->wkb_len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        store_bind_text(st, 5, source);
+    store_bind_blob(st, 6, a->wkb, a->wkb_len);
+    rc = store_step(st);
+    store_reset(st);
+    if (rc == STORE_E_UNIQUE)
         return rp_err_set(err, RP_CONFLICT, "area code %s is already used by another level",
                           a->code);
-    if (rc != SQLITE_DONE)
-        return rp_err_set(err, RP_STORAGE, "insert area %s: %s", a->code, sqlite3_errmsg(s->db));
+    if (rc != STORE_DONE)
+        return rp_err_set(err, RP_STORAGE, "insert area %s: %s", a->code, store_errmsg(s));
     /* GeomFromWKB yields NULL for bytes it cannot read; the geometry column then holds NULL. */
-    if (sqlite3_changes(s->db) != 1)
+    if (store_changes(s) != 1)
         return rp_err_set(err, RP_STORAGE, "insert area %s: not stored", a->code);
     return RP_OK;
 }
@@ -63,12 +63,12 @@ static int replace_level(struct store *s, enum rp_level level, const char *origi
                          const char *version, const char *source, const struct store_area *v,
                          size_t n, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_DELETE_LEVEL, err);
+    struct store_q *st = store_stmt(s, SQL_AREAS_DELETE_LEVEL, err);
     int rc;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int(st, 1, (int)level);
+    store_bind_int(st, 1, (int)level);
     rc = store_run(s, st, "delete level", err);
     for (size_t i = 0; rc == RP_OK && i < n; i++)
         rc = area_insert(s, &v[i], source, err);
@@ -76,11 +76,11 @@ static int replace_level(struct store *s, enum rp_level level, const char *origi
     if (rc == RP_OK && !st)
         rc = RP_STORAGE;
     if (rc == RP_OK) {
-        sqlite3_bind_int(st, 1, (int)level);
-        sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
+        store_bind_int(st, 1, (int)level);
+        store_bind_text(st, 2, origin);
         if (version)
-            sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, source ? source : "unknown", -1, SQLITE_STATIC);
+            store_bind_text(st, 3, version);
+        store_bind_text(st, 4, source ? source : "unknown");
         rc = store_run(s, st, "area layer", err);
     }
     return rc;
@@ -99,14 +99,14 @@ int store_areas_replace_level(struct store *s, enum rp_level level, const char *
 int store_area_layers_get(struct store *s, struct store_area_layer out[RP_LEVEL_COUNT],
                           struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_LAYERS_GET, err);
+    struct store_q *st = store_stmt(s, SQL_LAYERS_GET, err);
     int step;
 
     memset(out, 0, RP_LEVEL_COUNT * sizeof *out);
     if (!st)
         return RP_STORAGE;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int l = sqlite3_column_int(st, 0);
+    while ((step = store_step(st)) == STORE_ROW) {
+        int l = store_col_int(st, 0);
         if (l < 0 || l >= RP_LEVEL_COUNT)
             continue;
         out[l].present = 1;
@@ -115,56 +115,52 @@ int store_area_layers_get(struct store *s, struct store_area_layer out[RP_LEVEL_
         STORE_COPY(out[l].source, st, 3);
         STORE_COPY(out[l].imported_at, st, 4);
     }
-    sqlite3_reset(st);
-    return step == SQLITE_DONE ? RP_OK : store_sql_error(s, "area layers", err);
+    store_reset(st);
+    return step == STORE_DONE ? RP_OK : store_sql_error(s, "area layers", err);
 }
 
 /* Steps one re-keying statement; *count (optional) gains the rows it changed. */
 static int rekey(struct store *s, enum store_sql id, const char *what, int64_t *count,
                  struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, id, err);
+    struct store_q *st = store_stmt(s, id, err);
     int rc;
 
     if (!st)
         return RP_STORAGE;
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if ((rc & 0xFF) == SQLITE_CONSTRAINT) /* e.g. a new municipality code already taken */
-        return rp_err_set(err, RP_CONFLICT, "%s: %s", what, sqlite3_errmsg(s->db));
-    if (rc != SQLITE_DONE)
+    rc = store_step(st);
+    store_reset(st);
+    if (STORE_IS_CONSTRAINT(rc)) /* e.g. a new municipality code already taken */
+        return rp_err_set(err, RP_CONFLICT, "%s: %s", what, store_errmsg(s));
+    if (rc != STORE_DONE)
         return store_sql_error(s, what, err);
     if (count)
-        *count += sqlite3_changes(s->db);
+        *count += store_changes(s);
     return RP_OK;
 }
 
 static int remap_fill(struct store *s, const struct store_area_upgrade *u, struct rp_err *err)
 {
-    char *msg = NULL;
-    int rc = RP_OK;
+    int rc = store_exec(s,
+                        "CREATE TEMP TABLE IF NOT EXISTS area_remap (old TEXT PRIMARY KEY,"
+                        " new TEXT NOT NULL, level INTEGER NOT NULL, old_name TEXT, new_name TEXT);"
+                        "CREATE TEMP TABLE IF NOT EXISTS entity_remap (old TEXT PRIMARY KEY,"
+                        " new TEXT NOT NULL);"
+                        "DELETE FROM temp.area_remap; DELETE FROM temp.entity_remap;",
+                        "remap tables", err);
 
-    if (sqlite3_exec(s->db,
-                     "CREATE TEMP TABLE IF NOT EXISTS area_remap (old TEXT PRIMARY KEY,"
-                     " new TEXT NOT NULL, level INTEGER NOT NULL, old_name TEXT, new_name TEXT);"
-                     "CREATE TEMP TABLE IF NOT EXISTS entity_remap (old TEXT PRIMARY KEY,"
-                     " new TEXT NOT NULL);"
-                     "DELETE FROM temp.area_remap; DELETE FROM temp.entity_remap;",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        rc = rp_err_set(err, RP_STORAGE, "remap tables: %s", msg ? msg : "failed");
-        sqlite3_free(msg);
+    if (rc != RP_OK)
         return rc;
-    }
     for (size_t i = 0; rc == RP_OK && i < u->nrecode; i++) {
         const struct store_area_recode *r = &u->recode[i];
-        sqlite3_stmt *st = store_stmt(s, SQL_REMAP_ADD, err);
+        struct store_q *st = store_stmt(s, SQL_REMAP_ADD, err);
         if (!st)
             return RP_STORAGE;
-        sqlite3_bind_text(st, 1, r->from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, r->to, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, (int)r->level);
-        sqlite3_bind_text(st, 4, r->old_name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, r->new_name, -1, SQLITE_STATIC);
+        store_bind_text(st, 1, r->from);
+        store_bind_text(st, 2, r->to);
+        store_bind_int(st, 3, (int)r->level);
+        store_bind_text(st, 4, r->old_name);
+        store_bind_text(st, 5, r->new_name);
         rc = store_run(s, st, "area remap", err);
     }
     return rc == RP_OK ? rekey(s, SQL_ENTITY_REMAP_FILL, "municipality remap", NULL, err) : rc;
@@ -174,14 +170,14 @@ int store_areas_upgrade(struct store *s, const struct store_area_upgrade *u,
                         struct store_rekeyed *out, struct rp_err *err)
 {
     struct store_rekeyed r = {0};
-    sqlite3_stmt *st;
+    struct store_q *st;
     int64_t before;
     int rc = store_begin(s, err);
 
     /* entity codes move with every reference in the same transaction; the references are
      * checked at COMMIT, when both sides agree again */
-    if (rc == RP_OK && sqlite3_exec(s->db, "PRAGMA defer_foreign_keys = ON", NULL, NULL, NULL))
-        rc = store_sql_error(s, "defer foreign keys", err);
+    if (rc == RP_OK)
+        rc = store_defer_foreign_keys(s, err);
     for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++)
         rc = replace_level(s, (enum rp_level)l, "default", u->version, u->source[l],
                            u->areas[l], u->n[l], err);
@@ -208,16 +204,16 @@ int store_areas_upgrade(struct store *s, const struct store_area_upgrade *u,
     if (rc == RP_OK)
         rc = rekey(s, SQL_REKEY_HISTORY, "case history", &r.history, err);
     if (rc == RP_OK && (st = store_stmt(s, SQL_REKEY_AUDIT, err)) != NULL) {
-        sqlite3_bind_text(st, 1, u->actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, u->actor_role, -1, SQLITE_STATIC);
+        store_bind_text(st, 1, u->actor);
+        store_bind_text(st, 2, u->actor_role);
         rc = store_run(s, st, "re-key audit", err);
     } else if (rc == RP_OK) {
         rc = RP_STORAGE;
     }
     if (rc == RP_OK) {
-        before = sqlite3_total_changes64(s->db);
+        before = store_total_changes(s);
         rc = store_seed_run(s, err);
-        r.seeded = sqlite3_total_changes64(s->db) - before;
+        r.seeded = store_total_changes(s) - before;
     }
     if (rc == RP_OK && u->audit)
         rc = u->audit(u->audit_ctx, s, &r, err);
@@ -231,47 +227,46 @@ int store_areas_upgrade(struct store *s, const struct store_area_upgrade *u,
 
 int store_areas_each(struct store *s, store_area_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_AREAS_EACH, err);
     struct store_area a;
     int rc = RP_OK, step;
 
     if (!st)
         return RP_STORAGE;
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        a.level = (enum rp_level)sqlite3_column_int(st, 0);
-        a.code = (const char *)sqlite3_column_text(st, 1);
-        a.name = (const char *)sqlite3_column_text(st, 2);
-        a.parent_code = (const char *)sqlite3_column_text(st, 3);
-        a.wkb = sqlite3_column_blob(st, 4);
-        a.wkb_len = (size_t)sqlite3_column_bytes(st, 4);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
+        a.level = (enum rp_level)store_col_int(st, 0);
+        a.code = store_col_text(st, 1);
+        a.name = store_col_text(st, 2);
+        a.parent_code = store_col_text(st, 3);
+        a.wkb = store_col_blob(st, 4, &a.wkb_len);
         if (!a.code || !a.name || !a.wkb)
             rc = rp_err_set(err, RP_STORAGE, "area row without code, name or geometry");
         else
             rc = fn(ctx, &a, err);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "read areas", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_areas_locate_sql(struct store *s, enum rp_level level, double lon, double lat,
                            char code[STORE_CODE_MAX], struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AREAS_LOCATE, err);
+    struct store_q *st = store_stmt(s, SQL_AREAS_LOCATE, err);
     int rc;
 
     code[0] = '\0';
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int(st, 1, (int)level);
-    sqlite3_bind_double(st, 2, lon);
-    sqlite3_bind_double(st, 3, lat);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(code, STORE_CODE_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    store_bind_int(st, 1, (int)level);
+    store_bind_double(st, 2, lon);
+    store_bind_double(st, 3, lat);
+    rc = store_step(st);
+    if (rc == STORE_ROW)
+        snprintf(code, STORE_CODE_MAX, "%s", store_col_text(st, 0));
+    store_reset(st);
+    if (rc != STORE_ROW && rc != STORE_DONE)
         return store_sql_error(s, "locate", err);
     return RP_OK;
 }

@@ -12,38 +12,38 @@
 #define EACH_ROW(s, st, row, item, fn, ctx, what, err)                                        \
     do {                                                                                      \
         int step_, out_ = RP_OK;                                                              \
-        while (out_ == RP_OK && (step_ = sqlite3_step(st)) == SQLITE_ROW) {                   \
+        while (out_ == RP_OK && (step_ = store_step(st)) == STORE_ROW) {                   \
             row((st), &(item));                                                               \
             out_ = (fn)((ctx), &(item), (err));                                               \
         }                                                                                     \
-        if (out_ == RP_OK && step_ != SQLITE_DONE)                                            \
+        if (out_ == RP_OK && step_ != STORE_DONE)                                            \
             out_ = store_sql_error((s), (what), (err));                                       \
-        sqlite3_reset(st);                                                                    \
+        store_reset(st);                                                                    \
         return out_;                                                                          \
     } while (0)
 
-static int one_row(struct store *s, sqlite3_stmt *st, void (*row)(sqlite3_stmt *, void *),
+static int one_row(struct store *s, struct store_q *st, void (*row)(struct store_q *, void *),
                    void *item, int *found, const char *what, struct rp_err *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_step(st);
 
-    *found = rc == SQLITE_ROW;
+    *found = rc == STORE_ROW;
     if (*found)
         row(st, item);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+    store_reset(st);
+    return rc == STORE_ROW || rc == STORE_DONE ? RP_OK : store_sql_error(s, what, err);
 }
 
-static int done(struct store *s, sqlite3_stmt *st, const char *what, struct rp_err *err)
+static int done(struct store *s, struct store_q *st, const char *what, struct rp_err *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_step(st);
 
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    store_reset(st);
+    if (rc == STORE_E_FOREIGN)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: a referenced code does not exist", what);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s", what, sqlite3_errmsg(s->db));
-    return rc == SQLITE_DONE ? RP_OK : store_sql_error(s, what, err);
+    if (STORE_IS_CONSTRAINT(rc))
+        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s", what, store_errmsg(s));
+    return rc == STORE_DONE ? RP_OK : store_sql_error(s, what, err);
 }
 
 /* A catalogue write: readers' caches must drop what they hold once it is committed. */
@@ -56,7 +56,7 @@ static int changed(struct store *s, int rc)
 
 /* ---- services ---- */
 
-static void service_row(sqlite3_stmt *st, void *item)
+static void service_row(struct store_q *st, void *item)
 {
     struct store_service *sv = item;
 
@@ -64,27 +64,27 @@ static void service_row(sqlite3_stmt *st, void *item)
     STORE_COPY(sv->name_es, st, 1);
     STORE_COPY(sv->name_en, st, 2);
     STORE_COPY(sv->group, st, 3);
-    sv->sla_hours = sqlite3_column_int(st, 4);
-    sv->dup_radius_m = sqlite3_column_double(st, 5);
+    sv->sla_hours = store_col_int(st, 4);
+    sv->dup_radius_m = store_col_double(st, 5);
     STORE_COPY(sv->attributes, st, 6);
-    sv->active = sqlite3_column_int(st, 7);
+    sv->active = store_col_int(st, 7);
 }
 
 int store_service_get(struct store *s, const char *code, struct store_service *out, int *found,
                       struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SERVICE_GET, err);
+    struct store_q *st = store_stmt(s, SQL_SERVICE_GET, err);
 
     *found = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, code);
     return one_row(s, st, service_row, out, found, "service", err);
 }
 
 int store_services_each(struct store *s, store_service_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SERVICES_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_SERVICES_EACH, err);
     struct store_service sv;
 
     if (!st)
@@ -94,24 +94,24 @@ int store_services_each(struct store *s, store_service_fn fn, void *ctx, struct 
 
 int store_service_put(struct store *s, const struct store_service *sv, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SERVICE_PUT, err);
+    struct store_q *st = store_stmt(s, SQL_SERVICE_PUT, err);
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, sv->code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, sv->name_es, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sv->name_en, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, sv->group, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, sv->sla_hours);
-    sqlite3_bind_double(st, 6, sv->dup_radius_m);
-    sqlite3_bind_text(st, 7, sv->attributes, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, sv->active);
+    store_bind_text(st, 1, sv->code);
+    store_bind_text(st, 2, sv->name_es);
+    store_bind_text(st, 3, sv->name_en);
+    store_bind_text(st, 4, sv->group);
+    store_bind_int(st, 5, sv->sla_hours);
+    store_bind_double(st, 6, sv->dup_radius_m);
+    store_bind_text(st, 7, sv->attributes);
+    store_bind_int(st, 8, sv->active);
     return changed(s, done(s, st, "service", err));
 }
 
 /* ---- entities ---- */
 
-static void entity_row(sqlite3_stmt *st, void *item)
+static void entity_row(struct store_q *st, void *item)
 {
     struct store_entity *e = item;
 
@@ -119,24 +119,24 @@ static void entity_row(sqlite3_stmt *st, void *item)
     STORE_COPY(e->name, st, 1);
     STORE_COPY(e->kind, st, 2);
     STORE_COPY(e->area_code, st, 3);
-    e->active = sqlite3_column_int(st, 4);
+    e->active = store_col_int(st, 4);
 }
 
 int store_entity_get(struct store *s, const char *code, struct store_entity *out, int *found,
                      struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_ENTITY_GET, err);
+    struct store_q *st = store_stmt(s, SQL_ENTITY_GET, err);
 
     *found = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, code);
     return one_row(s, st, entity_row, out, found, "entity", err);
 }
 
 int store_entities_each(struct store *s, store_entity_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_ENTITIES_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_ENTITIES_EACH, err);
     struct store_entity e;
 
     if (!st)
@@ -146,52 +146,52 @@ int store_entities_each(struct store *s, store_entity_fn fn, void *ctx, struct r
 
 int store_entity_put(struct store *s, const struct store_entity *e, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_ENTITY_PUT, err);
+    struct store_q *st = store_stmt(s, SQL_ENTITY_PUT, err);
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, e->code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, e->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, e->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, e->area_code, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, e->active);
+    store_bind_text(st, 1, e->code);
+    store_bind_text(st, 2, e->name);
+    store_bind_text(st, 3, e->kind);
+    store_bind_text(st, 4, e->area_code);
+    store_bind_int(st, 5, e->active);
     return changed(s, done(s, st, "entity", err));
 }
 
 /* ---- routing rules ---- */
 
-static void rule_row(sqlite3_stmt *st, void *item)
+static void rule_row(struct store_q *st, void *item)
 {
     struct store_rule *r = item;
 
-    r->id = sqlite3_column_int64(st, 0);
+    r->id = store_col_int64(st, 0);
     STORE_COPY(r->service_code, st, 1);
     STORE_COPY(r->area_code, st, 2);
     STORE_COPY(r->entity_code, st, 3);
-    r->to_municipality = sqlite3_column_int(st, 4);
-    r->priority = sqlite3_column_int(st, 5);
-    r->sla_hours = sqlite3_column_int(st, 6);
+    r->to_municipality = store_col_int(st, 4);
+    r->priority = store_col_int(st, 5);
+    r->sla_hours = store_col_int(st, 6);
     STORE_COPY(r->note, st, 7);
 }
 
 int store_rules_for(struct store *s, const char *service, const char *const areas[3],
                     store_rule_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_RULES_FOR, err);
+    struct store_q *st = store_stmt(s, SQL_RULES_FOR, err);
     struct store_rule r;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, service);
     for (int i = 0; i < 3; i++)
         if (areas[i] && areas[i][0])
-            sqlite3_bind_text(st, 2 + i, areas[i], -1, SQLITE_STATIC);
+            store_bind_text(st, 2 + i, areas[i]);
     EACH_ROW(s, st, rule_row, r, fn, ctx, "routing rules", err);
 }
 
 int store_rules_each(struct store *s, store_rule_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_RULES_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_RULES_EACH, err);
     struct store_rule r;
 
     if (!st)
@@ -202,63 +202,63 @@ int store_rules_each(struct store *s, store_rule_fn fn, void *ctx, struct rp_err
 int store_rule_get(struct store *s, int64_t id, struct store_rule *out, int *found,
                    struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_RULE_GET, err);
+    struct store_q *st = store_stmt(s, SQL_RULE_GET, err);
 
     *found = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_int64(st, 1, id);
     return one_row(s, st, rule_row, out, found, "routing rule", err);
 }
 
 int store_rule_put(struct store *s, struct store_rule *r, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, r->id ? SQL_RULE_UPDATE : SQL_RULE_INSERT, err);
+    struct store_q *st = store_stmt(s, r->id ? SQL_RULE_UPDATE : SQL_RULE_INSERT, err);
     int rc;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, r->service_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->area_code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->entity_code, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, r->to_municipality);
-    sqlite3_bind_int(st, 5, r->priority);
-    sqlite3_bind_int(st, 6, r->sla_hours);
-    sqlite3_bind_text(st, 7, r->note, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, r->service_code);
+    store_bind_text(st, 2, r->area_code);
+    store_bind_text(st, 3, r->entity_code);
+    store_bind_int(st, 4, r->to_municipality);
+    store_bind_int(st, 5, r->priority);
+    store_bind_int(st, 6, r->sla_hours);
+    store_bind_text(st, 7, r->note);
     if (r->id)
-        sqlite3_bind_int64(st, 8, r->id);
+        store_bind_int64(st, 8, r->id);
     rc = done(s, st, "routing rule", err);
     if (rc == RP_OK && !r->id)
-        r->id = sqlite3_last_insert_rowid(s->db);
+        r->id = store_last_id(s);
     return changed(s, rc);
 }
 
 int store_rule_delete(struct store *s, int64_t id, int *deleted, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_RULE_DELETE, err);
+    struct store_q *st = store_stmt(s, SQL_RULE_DELETE, err);
     int rc;
 
     *deleted = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_int64(st, 1, id);
     rc = done(s, st, "routing rule", err);
-    *deleted = rc == RP_OK && sqlite3_changes(s->db) == 1;
+    *deleted = rc == RP_OK && store_changes(s) == 1;
     return changed(s, rc);
 }
 
 int store_rules_national(struct store *s, const char *service, int *n, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_RULES_NATIONAL, err);
+    struct store_q *st = store_stmt(s, SQL_RULES_NATIONAL, err);
     int rc;
 
     *n = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, service, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? RP_OK : store_sql_error(s, "national rules", err);
+    store_bind_text(st, 1, service);
+    rc = store_step(st);
+    if (rc == STORE_ROW)
+        *n = store_col_int(st, 0);
+    store_reset(st);
+    return rc == STORE_ROW ? RP_OK : store_sql_error(s, "national rules", err);
 }

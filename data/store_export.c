@@ -10,20 +10,20 @@ int store_export_page(struct store *s, const char *after_created, int64_t after_
                       const char *until, int limit, store_export_fn fn, void *ctx, size_t *n,
                       struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_EXPORT_PAGE, err);
+    struct store_q *st = store_stmt(s, SQL_EXPORT_PAGE, err);
     struct store_export_row r;
-    int rc = RP_OK, step = SQLITE_DONE;
+    int rc = RP_OK, step = STORE_DONE;
 
     *n = 0;
     if (!st)
         return err->code;
     /* copied: the caller may move its cursor while the rows are read */
-    sqlite3_bind_text(st, 1, after_created, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, after_id);
-    sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, limit);
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        r.id = sqlite3_column_int64(st, 0);
+    store_bind_text_copy(st, 1, after_created);
+    store_bind_int64(st, 2, after_id);
+    store_bind_text(st, 3, until);
+    store_bind_int(st, 4, limit);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
+        r.id = store_col_int64(st, 0);
         r.case_no = store_col_text(st, 1);
         r.service_code = store_col_text(st, 2);
         r.service_name = store_col_text(st, 3);
@@ -32,35 +32,35 @@ int store_export_page(struct store *s, const char *after_created, int64_t after_
         r.status = store_col_text(st, 6);
         r.created_at = store_col_text(st, 7);
         r.closed_at = store_col_text(st, 8);
-        r.within_sla = sqlite3_column_int(st, 9);
+        r.within_sla = store_col_int(st, 9);
         r.due_at = store_col_text(st, 10);
         for (int i = 0; i < 3; i++) {
             r.area_code[i] = store_col_text(st, 11 + 2 * i);
             r.area_name[i] = store_col_text(st, 12 + 2 * i);
         }
-        r.lat = sqlite3_column_double(st, 17);
-        r.lon = sqlite3_column_double(st, 18);
+        r.lat = store_col_double(st, 17);
+        r.lon = store_col_double(st, 18);
         r.description = store_col_text(st, 19);
         rc = fn(ctx, &r, err);
         (*n)++;
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "export", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_export_months(struct store *s, store_month_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_EXPORT_MONTHS, err);
-    int rc = RP_OK, step = SQLITE_DONE;
+    struct store_q *st = store_stmt(s, SQL_EXPORT_MONTHS, err);
+    int rc = RP_OK, step = STORE_DONE;
 
     if (!st)
         return err->code;
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = fn(ctx, store_col_text(st, 0), sqlite3_column_int64(st, 1), err);
-    if (rc == RP_OK && step != SQLITE_DONE)
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW)
+        rc = fn(ctx, store_col_text(st, 0), store_col_int64(st, 1), err);
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "export months", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }

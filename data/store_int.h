@@ -6,6 +6,7 @@
 #define STORE_INT_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "data/store.h"
 
@@ -147,22 +148,125 @@ struct store_migration {
 extern const struct store_migration store_migrations[]; /* ends with a zero version */
 extern const struct store_migration store_seeds[];      /* ends with a NULL name */
 
+/* ---- statements: what every store_*.c uses, whatever the backend ----
+ * A struct store_q is one of the connection's cached prepared statements. Parameters are
+ * numbered from 1 and columns from 0; text and blobs bound are read when the statement is
+ * first stepped, so they must live until then (store_bind_text_copy copies). store_step gives
+ * STORE_ROW, STORE_DONE, or a failure class below (negative); store_reset ends its use. Today
+ * the one backend is SQLite and these are thin inline wrappers; the names are what a second
+ * backend implements. */
+struct store_q;
+
+enum store_step_rc {
+    STORE_DONE = 0,
+    STORE_ROW = 1,
+    STORE_E_OTHER = -1,      /* see store_sql_error */
+    STORE_E_UNIQUE = -2,     /* a primary key or unique constraint */
+    STORE_E_FOREIGN = -3,    /* a foreign key */
+    STORE_E_CHECK = -4,      /* a CHECK constraint */
+    STORE_E_CONSTRAINT = -5, /* another constraint: NOT NULL, a trigger's refusal */
+    STORE_E_FULL = -6,       /* the disk (or the database's quota) is full */
+    STORE_E_READONLY = -7,   /* the database cannot be written */
+};
+#define STORE_IS_CONSTRAINT(rc) ((rc) <= STORE_E_UNIQUE && (rc) >= STORE_E_CONSTRAINT)
+
+#define SQ(q) ((sqlite3_stmt *)(q))
+
+static inline int store_step_class(int rc)
+{
+    switch (rc) {
+    case SQLITE_ROW: return STORE_ROW;
+    case SQLITE_DONE: return STORE_DONE;
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE: return STORE_E_UNIQUE;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return STORE_E_FOREIGN;
+    case SQLITE_CONSTRAINT_CHECK: return STORE_E_CHECK;
+    case SQLITE_FULL: return STORE_E_FULL;
+    default:
+        if ((rc & 0xff) == SQLITE_CONSTRAINT)
+            return STORE_E_CONSTRAINT;
+        if ((rc & 0xff) == SQLITE_READONLY)
+            return STORE_E_READONLY;
+        return STORE_E_OTHER;
+    }
+}
+static inline int store_step(struct store_q *q) { return store_step_class(sqlite3_step(SQ(q))); }
+static inline void store_reset(struct store_q *q) { sqlite3_reset(SQ(q)); }
+static inline void store_bind_int(struct store_q *q, int i, int v) { sqlite3_bind_int(SQ(q), i, v); }
+static inline void store_bind_int64(struct store_q *q, int i, int64_t v)
+{
+    sqlite3_bind_int64(SQ(q), i, v);
+}
+static inline void store_bind_double(struct store_q *q, int i, double v)
+{
+    sqlite3_bind_double(SQ(q), i, v);
+}
+static inline void store_bind_null(struct store_q *q, int i) { sqlite3_bind_null(SQ(q), i); }
+/* NULL binds NULL. */
+static inline void store_bind_text(struct store_q *q, int i, const char *v)
+{
+    sqlite3_bind_text(SQ(q), i, v, -1, SQLITE_STATIC);
+}
+static inline void store_bind_text_copy(struct store_q *q, int i, const char *v)
+{
+    sqlite3_bind_text(SQ(q), i, v, -1, SQLITE_TRANSIENT);
+}
+static inline void store_bind_blob(struct store_q *q, int i, const void *v, size_t n)
+{
+    sqlite3_bind_blob(SQ(q), i, v, (int)n, SQLITE_STATIC);
+}
+static inline int store_col_int(struct store_q *q, int c) { return sqlite3_column_int(SQ(q), c); }
+static inline int64_t store_col_int64(struct store_q *q, int c)
+{
+    return sqlite3_column_int64(SQ(q), c);
+}
+static inline double store_col_double(struct store_q *q, int c)
+{
+    return sqlite3_column_double(SQ(q), c);
+}
+static inline int store_col_null(struct store_q *q, int c)
+{
+    return sqlite3_column_type(SQ(q), c) == SQLITE_NULL;
+}
+/* Column c of the current row as text, valid until the next step or reset; NULL for NULL. */
+static inline const char *store_col_text(struct store_q *q, int c)
+{
+    return (const char *)sqlite3_column_text(SQ(q), c);
+}
+/* A blob column and its length (NULL, 0 for NULL), valid like store_col_text. */
+static inline const void *store_col_blob(struct store_q *q, int c, size_t *n)
+{
+    const void *b = sqlite3_column_blob(SQ(q), c);
+    *n = b ? (size_t)sqlite3_column_bytes(SQ(q), c) : 0;
+    return b;
+}
+/* Rows the last write statement of this connection changed; the id it inserted. */
+static inline int64_t store_changes(struct store *s) { return sqlite3_changes(s->db); }
+static inline int64_t store_last_id(struct store *s) { return sqlite3_last_insert_rowid(s->db); }
+
+static inline int64_t store_total_changes(struct store *s) { return sqlite3_total_changes64(s->db); }
+/* The backend's words for the last failure on this connection. */
+static inline const char *store_errmsg(struct store *s) { return sqlite3_errmsg(s->db); }
+/* A statement made for one use (SQL built at run time from a fixed set of pieces, never from
+ * input); store_finalize frees it. NULL with err set on failure. */
+struct store_q *store_prepare(struct store *s, const char *sql, struct rp_err *err);
+static inline void store_finalize(struct store_q *q) { sqlite3_finalize(SQ(q)); }
+/* Foreign keys of the open transaction checked at its COMMIT instead of per statement. */
+int store_defer_foreign_keys(struct store *s, struct rp_err *err);
+/* Runs SQL without results (statements separated by ';'): RP_OK or RP_STORAGE naming what. */
+int store_exec(struct store *s, const char *sql, const char *what, struct rp_err *err);
+
 /* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
-sqlite3_stmt *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
+struct store_q *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
 int store_sql_error(struct store *s, const char *what, struct rp_err *err); /* RP_STORAGE */
 /* Steps st once, expecting no row (a write), and resets it: RP_OK, or RP_STORAGE with err set.
- * sqlite3_changes() and sqlite3_last_insert_rowid() still tell about it afterwards. */
-int store_run(struct store *s, sqlite3_stmt *st, const char *what, struct rp_err *err);
+ * store_changes() and store_last_id() still tell about it afterwards. */
+int store_run(struct store *s, struct store_q *st, const char *what, struct rp_err *err);
 /* Steps st once and resets it: *exists tells whether it gave a row. */
-int store_exists(struct store *s, sqlite3_stmt *st, int *exists, const char *what,
+int store_exists(struct store *s, struct store_q *st, int *exists, const char *what,
                  struct rp_err *err);
 /* Column col of the current row as text into dst (n bytes, cut to fit; "" for NULL). */
-void store_col_copy(char *dst, size_t n, sqlite3_stmt *st, int col);
+void store_col_copy(char *dst, size_t n, struct store_q *st, int col);
 #define STORE_COPY(dst, st, col) store_col_copy((dst), sizeof(dst), (st), (col))
-/* Column col of the current row as text, valid until the next step or reset; NULL for NULL. */
-static inline const char *store_col_text(sqlite3_stmt *st, int col)
-{
-    return (const char *)sqlite3_column_text(st, col);
-}
 
 #endif

@@ -9,12 +9,12 @@
 
 int store_entity_exists(struct store *s, const char *code, int *exists, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_ENTITY_EXISTS, err);
+    struct store_q *st = store_stmt(s, SQL_ENTITY_EXISTS, err);
 
     *exists = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, code);
     return store_exists(s, st, exists, "entity", err);
 }
 
@@ -22,32 +22,32 @@ int store_key_insert(struct store *s, const char *name, const char *role, const 
                      const char *prefix, const unsigned char hash[STORE_HASH_LEN], int64_t *id,
                      struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_KEY_INSERT, err);
+    struct store_q *st = store_stmt(s, SQL_KEY_INSERT, err);
     int rc;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, name);
+    store_bind_text(st, 2, role);
     if (entity)
-        sqlite3_bind_text(st, 3, entity, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 5, hash, STORE_HASH_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        store_bind_text(st, 3, entity);
+    store_bind_text(st, 4, prefix);
+    store_bind_blob(st, 5, hash, STORE_HASH_LEN);
+    rc = store_step(st);
+    store_reset(st);
+    if (rc == STORE_E_FOREIGN)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "no entity with code %s", entity);
-    if (rc == SQLITE_CONSTRAINT_CHECK)
+    if (rc == STORE_E_CHECK)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "role %s is not valid here", role);
-    if (rc != SQLITE_DONE)
+    if (rc != STORE_DONE)
         return store_sql_error(s, "insert key", err);
-    *id = sqlite3_last_insert_rowid(s->db);
+    *id = store_last_id(s);
     return RP_OK;
 }
 
-static void key_row(sqlite3_stmt *st, struct store_key *k)
+static void key_row(struct store_q *st, struct store_key *k)
 {
-    k->id = sqlite3_column_int64(st, 0);
+    k->id = store_col_int64(st, 0);
     STORE_COPY(k->name, st, 1);
     STORE_COPY(k->role, st, 2);
     STORE_COPY(k->entity, st, 3);
@@ -56,85 +56,85 @@ static void key_row(sqlite3_stmt *st, struct store_key *k)
     STORE_COPY(k->revoked_at, st, 6);
 }
 
-static int key_one(struct store *s, sqlite3_stmt *st, struct store_key *out, int *found,
+static int key_one(struct store *s, struct store_q *st, struct store_key *out, int *found,
                    struct rp_err *err)
 {
-    int rc = sqlite3_step(st);
+    int rc = store_step(st);
 
-    *found = rc == SQLITE_ROW;
+    *found = rc == STORE_ROW;
     if (*found)
         key_row(st, out);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? RP_OK : store_sql_error(s, "key", err);
+    store_reset(st);
+    return rc == STORE_ROW || rc == STORE_DONE ? RP_OK : store_sql_error(s, "key", err);
 }
 
 int store_key_by_hash(struct store *s, const unsigned char hash[STORE_HASH_LEN],
                       struct store_key *out, int *found, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_KEY_BY_HASH, err);
+    struct store_q *st = store_stmt(s, SQL_KEY_BY_HASH, err);
 
     *found = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_blob(st, 1, hash, STORE_HASH_LEN, SQLITE_STATIC);
+    store_bind_blob(st, 1, hash, STORE_HASH_LEN);
     return key_one(s, st, out, found, err);
 }
 
 int store_key_get(struct store *s, int64_t id, struct store_key *out, int *found,
                   struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_KEY_GET, err);
+    struct store_q *st = store_stmt(s, SQL_KEY_GET, err);
 
     *found = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_int64(st, 1, id);
     return key_one(s, st, out, found, err);
 }
 
 int store_key_revoke(struct store *s, int64_t id, int *changed, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_KEY_REVOKE, err);
+    struct store_q *st = store_stmt(s, SQL_KEY_REVOKE, err);
     int rc;
 
     *changed = 0;
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_int64(st, 1, id);
     rc = store_run(s, st, "revoke key", err);
     if (rc != RP_OK)
         return rc;
-    *changed = sqlite3_changes(s->db) == 1;
+    *changed = store_changes(s) == 1;
     return RP_OK;
 }
 
 int store_keys_each(struct store *s, store_key_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_KEYS_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_KEYS_EACH, err);
     struct store_key k;
     int rc, out = RP_OK;
 
     if (!st)
         return RP_STORAGE;
-    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (out == RP_OK && (rc = store_step(st)) == STORE_ROW) {
         key_row(st, &k);
         out = fn(ctx, &k, err);
     }
-    if (out == RP_OK && rc != SQLITE_DONE)
+    if (out == RP_OK && rc != STORE_DONE)
         out = store_sql_error(s, "list keys", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return out;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+static void bind_opt(struct store_q *st, int i, const char *v)
 {
     if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+        store_bind_text(st, i, v);
 }
 
 int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_ADD, err);
+    struct store_q *st = store_stmt(s, SQL_AUDIT_ADD, err);
 
     if (!st)
         return RP_STORAGE;
@@ -151,23 +151,23 @@ int store_audit_add(struct store *s, const struct store_audit *a, struct rp_err 
 int store_audit_each(struct store *s, const char *target, int64_t before_id, int limit,
                      store_audit_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_AUDIT_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_AUDIT_EACH, err);
     int rc, out = RP_OK;
 
     if (!st)
         return RP_STORAGE;
-    sqlite3_bind_int64(st, 1, before_id);
+    store_bind_int64(st, 1, before_id);
     bind_opt(st, 2, target);
-    sqlite3_bind_int(st, 3, limit);
-    while (out == RP_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    store_bind_int(st, 3, limit);
+    while (out == RP_OK && (rc = store_step(st)) == STORE_ROW) {
         struct store_audit a = {
-            sqlite3_column_int64(st, 0), store_col_text(st, 1), store_col_text(st, 2),
+            store_col_int64(st, 0), store_col_text(st, 1), store_col_text(st, 2),
             store_col_text(st, 3),       store_col_text(st, 4), store_col_text(st, 5),
             store_col_text(st, 6),       store_col_text(st, 7), store_col_text(st, 8)};
         out = fn(ctx, &a, err);
     }
-    if (out == RP_OK && rc != SQLITE_DONE)
+    if (out == RP_OK && rc != STORE_DONE)
         out = store_sql_error(s, "audit log", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return out;
 }

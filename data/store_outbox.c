@@ -12,7 +12,7 @@
 int store_webhooks_sync(struct store *s, const char *const *urls, const int *trusted, int n,
                         const char *secret, struct rp_err *err)
 {
-    sqlite3_stmt *off, *put;
+    struct store_q *off, *put;
     int rc = store_begin(s, err);
 
     if (rc != RP_OK)
@@ -21,9 +21,9 @@ int store_webhooks_sync(struct store *s, const char *const *urls, const int *tru
         return store_end(s, err->code, err);
     rc = store_run(s, off, "webhooks", err);
     for (int i = 0; rc == RP_OK && i < n; i++) {
-        sqlite3_bind_text(put, 1, urls[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(put, 2, secret, -1, SQLITE_STATIC);
-        sqlite3_bind_int(put, 3, trusted[i] != 0);
+        store_bind_text(put, 1, urls[i]);
+        store_bind_text(put, 2, secret);
+        store_bind_int(put, 3, trusted[i] != 0);
         rc = store_run(s, put, "webhook", err);
     }
     return store_end(s, rc, err);
@@ -32,64 +32,64 @@ int store_webhooks_sync(struct store *s, const char *const *urls, const int *tru
 int store_webhooks_each(struct store *s, int active_only, store_webhook_fn fn, void *ctx,
                         struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_HOOKS_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_HOOKS_EACH, err);
     struct store_webhook w;
-    int rc = RP_OK, step = SQLITE_DONE;
+    int rc = RP_OK, step = STORE_DONE;
 
     if (!st)
         return err->code;
-    sqlite3_bind_int(st, 1, active_only != 0);
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        w.id = sqlite3_column_int64(st, 0);
+    store_bind_int(st, 1, active_only != 0);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
+        w.id = store_col_int64(st, 0);
         w.url = store_col_text(st, 1);
         w.secret = store_col_text(st, 2);
-        w.trusted = sqlite3_column_int(st, 3);
-        w.active = sqlite3_column_int(st, 4);
+        w.trusted = store_col_int(st, 3);
+        w.active = store_col_int(st, 4);
         w.source = store_col_text(st, 5);
-        w.delivered = sqlite3_column_int64(st, 6);
-        w.failures = sqlite3_column_int64(st, 7);
+        w.delivered = store_col_int64(st, 6);
+        w.failures = store_col_int64(st, 7);
         w.last_error = store_col_text(st, 8);
-        w.pending = sqlite3_column_int64(st, 9);
+        w.pending = store_col_int64(st, 9);
         rc = fn(ctx, &w, err);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "webhooks", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int limit,
                          store_delivery_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_DELIVERIES_DUE, err);
+    struct store_q *st = store_stmt(s, SQL_DELIVERIES_DUE, err);
     struct store_delivery d;
-    int rc = RP_OK, step = SQLITE_DONE;
+    int rc = RP_OK, step = STORE_DONE;
 
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, webhook);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int(st, 3, limit);
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        d.event_id = sqlite3_column_int64(st, 0);
+    store_bind_int64(st, 1, webhook);
+    store_bind_int64(st, 2, now_ms);
+    store_bind_int(st, 3, limit);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
+        d.event_id = store_col_int64(st, 0);
         d.uid = store_col_text(st, 1);
         d.type = store_col_text(st, 2);
         d.stream = store_col_text(st, 3);
-        d.report_id = sqlite3_column_int64(st, 4);
-        d.tow_id = sqlite3_column_int64(st, 5);
+        d.report_id = store_col_int64(st, 4);
+        d.tow_id = store_col_int64(st, 5);
         d.payload = store_col_text(st, 6);
-        d.attempts = sqlite3_column_int(st, 7);
+        d.attempts = store_col_int(st, 7);
         rc = fn(ctx, &d, err);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "deliveries", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, struct rp_err *err)
 {
-    sqlite3_stmt *del, *count;
+    struct store_q *del, *count;
     int rc = store_begin(s, err);
 
     if (rc != RP_OK)
@@ -97,9 +97,9 @@ int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, stru
     if (!(del = store_stmt(s, SQL_DELIVERY_DELETE, err)) ||
         !(count = store_stmt(s, SQL_HOOK_DELIVERED, err)))
         return store_end(s, err->code, err);
-    sqlite3_bind_int64(del, 1, webhook);
-    sqlite3_bind_int64(del, 2, event_id);
-    sqlite3_bind_int64(count, 1, webhook);
+    store_bind_int64(del, 1, webhook);
+    store_bind_int64(del, 2, event_id);
+    store_bind_int64(count, 1, webhook);
     rc = store_run(s, del, "delivery", err);
     if (rc == RP_OK)
         rc = store_run(s, count, "webhook", err);
@@ -109,7 +109,7 @@ int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, stru
 int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, const char *stream,
                           int64_t next_at_ms, const char *error, struct rp_err *err)
 {
-    sqlite3_stmt *retry, *hold, *failed;
+    struct store_q *retry, *hold, *failed;
     int rc = store_begin(s, err);
 
     if (rc != RP_OK)
@@ -118,14 +118,14 @@ int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, co
         !(hold = store_stmt(s, SQL_STREAM_HOLD, err)) ||
         !(failed = store_stmt(s, SQL_HOOK_FAILED, err)))
         return store_end(s, err->code, err);
-    sqlite3_bind_int64(retry, 1, webhook);
-    sqlite3_bind_int64(retry, 2, event_id);
-    sqlite3_bind_text(retry, 3, error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(hold, 1, webhook);
-    sqlite3_bind_text(hold, 2, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(hold, 3, next_at_ms);
-    sqlite3_bind_int64(failed, 1, webhook);
-    sqlite3_bind_text(failed, 2, error, -1, SQLITE_STATIC);
+    store_bind_int64(retry, 1, webhook);
+    store_bind_int64(retry, 2, event_id);
+    store_bind_text(retry, 3, error);
+    store_bind_int64(hold, 1, webhook);
+    store_bind_text(hold, 2, stream);
+    store_bind_int64(hold, 3, next_at_ms);
+    store_bind_int64(failed, 1, webhook);
+    store_bind_text(failed, 2, error);
     rc = store_run(s, retry, "delivery", err);
     if (rc == RP_OK)
         rc = store_run(s, hold, "delivery", err);
@@ -138,31 +138,31 @@ int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
                         char name[STORE_NAME_MAX], char email[STORE_NAME_MAX], char phone[64],
                         char plate[STORE_CODE_MAX], struct rp_err *err)
 {
-    sqlite3_stmt *st;
+    struct store_q *st;
     int step;
 
     name[0] = email[0] = phone[0] = plate[0] = '\0';
     if (report_id) {
         if (!(st = store_stmt(s, SQL_CONTACT_REPORT, err)))
             return err->code;
-        sqlite3_bind_int64(st, 1, report_id);
-        if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_bind_int64(st, 1, report_id);
+        if ((step = store_step(st)) == STORE_ROW) {
             store_col_copy(name, STORE_NAME_MAX, st, 0);
             store_col_copy(email, STORE_NAME_MAX, st, 1);
             store_col_copy(phone, 64, st, 2);
         }
-        sqlite3_reset(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
+        store_reset(st);
+        if (step != STORE_ROW && step != STORE_DONE)
             return store_sql_error(s, "contact", err);
     }
     if (tow_id) {
         if (!(st = store_stmt(s, SQL_CONTACT_TOW, err)))
             return err->code;
-        sqlite3_bind_int64(st, 1, tow_id);
-        if ((step = sqlite3_step(st)) == SQLITE_ROW)
+        store_bind_int64(st, 1, tow_id);
+        if ((step = store_step(st)) == STORE_ROW)
             store_col_copy(plate, STORE_CODE_MAX, st, 0);
-        sqlite3_reset(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
+        store_reset(st);
+        if (step != STORE_ROW && step != STORE_DONE)
             return store_sql_error(s, "plate", err);
     }
     return RP_OK;
@@ -171,10 +171,10 @@ int store_event_contact(struct store *s, int64_t report_id, int64_t tow_id,
 int store_updates_each(struct store *s, const char *since, const char *until, int limit,
                        store_update_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_UPDATES_EACH, err);
+    struct store_q *st = store_stmt(s, SQL_UPDATES_EACH, err);
     struct store_update u;
     char lo[STORE_TIME_MAX + 8], hi[STORE_TIME_MAX + 8];
-    int rc = RP_OK, step = SQLITE_DONE;
+    int rc = RP_OK, step = STORE_DONE;
 
     if (!st)
         return err->code;
@@ -182,12 +182,12 @@ int store_updates_each(struct store *s, const char *since, const char *until, in
      * "...:SS" sorts below "...:SSZ" and "...:SS.mmmZ", "...:SS~" above both */
     snprintf(lo, sizeof lo, "%.19s", since);
     snprintf(hi, sizeof hi, "%.19s~", until);
-    sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, until, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit);
-    sqlite3_bind_text(st, 4, hi, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, lo, -1, SQLITE_TRANSIENT);
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    store_bind_text(st, 1, since);
+    store_bind_text(st, 2, until);
+    store_bind_int(st, 3, limit);
+    store_bind_text_copy(st, 4, hi);
+    store_bind_text_copy(st, 5, lo);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
         u.uid = store_col_text(st, 0);
         u.case_no = store_col_text(st, 1);
         u.type = store_col_text(st, 2);
@@ -200,30 +200,30 @@ int store_updates_each(struct store *s, const char *since, const char *until, in
         u.photo_url = store_col_text(st, 9);
         rc = fn(ctx, &u, err);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "updates", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_update_add(struct store *s, int64_t report_id, const char *actor, const char *status,
                      const char *note, char uid[40], int *replayed, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_UPDATE_FIND, err);
+    struct store_q *st = store_stmt(s, SQL_UPDATE_FIND, err);
     int step, rc;
 
     *replayed = 0;
     uid[0] = '\0';
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, report_id);
-    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
-    if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    store_bind_int64(st, 1, report_id);
+    store_bind_text(st, 2, actor);
+    if ((step = store_step(st)) == STORE_ROW) {
         store_col_copy(uid, 40, st, 0);
         *replayed = 1;
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
+    store_reset(st);
+    if (step != STORE_ROW && step != STORE_DONE)
         return store_sql_error(s, "update", err);
     if (*replayed)
         return RP_OK;
@@ -235,9 +235,9 @@ int store_update_add(struct store *s, int64_t report_id, const char *actor, cons
         return rc;
     if (!(st = store_stmt(s, SQL_EVENT_OF_HISTORY, err)))
         return err->code;
-    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
-    if ((step = sqlite3_step(st)) == SQLITE_ROW)
+    store_bind_int64(st, 1, store_last_id(s));
+    if ((step = store_step(st)) == STORE_ROW)
         store_col_copy(uid, 40, st, 0);
-    sqlite3_reset(st);
-    return step == SQLITE_ROW ? RP_OK : store_sql_error(s, "update event", err);
+    store_reset(st);
+    return step == STORE_ROW ? RP_OK : store_sql_error(s, "update event", err);
 }

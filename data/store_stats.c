@@ -56,22 +56,22 @@ static int build(const struct store_stats_query *q, const char *what, const char
 }
 
 static int prepare(struct store *s, const struct store_stats_query *q, const char *sql,
-                   sqlite3_stmt **st, struct rp_err *err)
+                   struct store_q **st, struct rp_err *err)
 {
     const char *v[5] = {q->from, q->to, q->service, q->entity, q->area};
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-        return store_sql_error(s, "stats", err);
+    if (!(*st = store_prepare(s, sql, err)))
+        return RP_STORAGE;
     for (int i = 0; i < 5; i++)
         if (v[i] && v[i][0])
-            sqlite3_bind_text(*st, i + 1, v[i], -1, SQLITE_STATIC);
+            store_bind_text(*st, i + 1, v[i]);
     return RP_OK;
 }
 
 /* The group a row of a later query belongs to: groups are in key order, so it is at or after
  * *at. NULL when none (which the triggers make impossible; tolerated). */
 static struct store_stat_group *seek(struct store_stat_group *v, size_t n, size_t *at,
-                                     sqlite3_stmt *st)
+                                     struct store_q *st)
 {
     while (*at < n) {
         int c = 0;
@@ -110,7 +110,7 @@ int store_stats_tows(struct store *s, const struct store_stats_query *q,
                      struct store_stat_group *v, size_t n, struct rp_err *err)
 {
     char sql[1024];
-    sqlite3_stmt *st = NULL;
+    struct store_q *st = NULL;
     size_t at = 0;
     int rc = RP_OK, step;
 
@@ -126,55 +126,56 @@ int store_stats_tows(struct store *s, const struct store_stats_query *q,
         return rp_err_set(err, RP_INTERNAL, "stats statement");
     if ((rc = prepare(s, &tq, sql, &st, err)) != RP_OK)
         return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = store_step(st)) == STORE_ROW) {
         struct store_stat_group *g = seek(v, n, &at, st);
         if (g)
-            g->tows = sqlite3_column_int64(st, 2);
+            g->tows = store_col_int64(st, 2);
     }
-    if (step != SQLITE_DONE)
+    if (step != STORE_DONE)
         rc = store_sql_error(s, "stats", err);
-    sqlite3_finalize(st);
+    if (st)
+        store_finalize(st);
     return rc;
 }
 
 /* ---- the scorecard's reads (server/scorecard.c) ---- */
 
-static int score_rows(struct store *s, sqlite3_stmt *st, store_score_fn fn, void *ctx,
+static int score_rows(struct store *s, struct store_q *st, store_score_fn fn, void *ctx,
                       int *found, struct rp_err *err)
 {
     struct store_score_case c;
-    int rc = RP_OK, step = SQLITE_DONE;
+    int rc = RP_OK, step = STORE_DONE;
 
     if (found)
         *found = 0;
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        c.id = sqlite3_column_int64(st, 0);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
+        c.id = store_col_int64(st, 0);
         c.day = store_col_text(st, 1);
         c.entity = store_col_text(st, 2);
         c.service = store_col_text(st, 3);
         c.area[2] = store_col_text(st, 4);
         c.area[1] = store_col_text(st, 5);
         c.area[0] = store_col_text(st, 6);
-        c.closed = sqlite3_column_int(st, 7);
-        c.hours = sqlite3_column_int64(st, 8);
-        c.in_sla = sqlite3_column_int(st, 9);
-        c.due = sqlite3_column_int64(st, 10);
-        c.confirmations = sqlite3_column_int(st, 11);
-        c.rating = sqlite3_column_int(st, 12);
-        c.followed_up = sqlite3_column_int(st, 13);
+        c.closed = store_col_int(st, 7);
+        c.hours = store_col_int64(st, 8);
+        c.in_sla = store_col_int(st, 9);
+        c.due = store_col_int64(st, 10);
+        c.confirmations = store_col_int(st, 11);
+        c.rating = store_col_int(st, 12);
+        c.followed_up = store_col_int(st, 13);
         if (found)
             *found = 1;
         rc = fn(ctx, &c, err);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "scorecard", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_score_all(struct store *s, store_score_fn fn, void *ctx, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_ALL, err);
+    struct store_q *st = store_stmt(s, SQL_SCORE_ALL, err);
 
     if (!st)
         return err->code;
@@ -184,53 +185,53 @@ int store_score_all(struct store *s, store_score_fn fn, void *ctx, struct rp_err
 int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, int *found,
                     struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_ONE, err);
+    struct store_q *st = store_stmt(s, SQL_SCORE_ONE, err);
 
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, id);
+    store_bind_int64(st, 1, id);
     return score_rows(s, st, fn, ctx, found, err);
 }
 
 int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG_TOP, err);
+    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_TOP, err);
     int step;
 
     *seq = 0;
     if (!st)
         return err->code;
-    if ((step = sqlite3_step(st)) == SQLITE_ROW)
-        *seq = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return step == SQLITE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
+    if ((step = store_step(st)) == STORE_ROW)
+        *seq = store_col_int64(st, 0);
+    store_reset(st);
+    return step == STORE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
 }
 
 int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,
                     struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG, err);
+    struct store_q *st = store_stmt(s, SQL_SCORE_LOG, err);
     int step, rc = RP_OK;
 
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int(st, 2, limit);
-    while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-    if (rc == RP_OK && step != SQLITE_DONE)
+    store_bind_int64(st, 1, after);
+    store_bind_int(st, 2, limit);
+    while (rc == RP_OK && (step = store_step(st)) == STORE_ROW)
+        rc = fn(ctx, store_col_int64(st, 0), store_col_int64(st, 1));
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "stats log", err);
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
 int store_score_log_prune(struct store *s, int64_t upto, struct rp_err *err)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_SCORE_LOG_PRUNE, err);
+    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_PRUNE, err);
 
     if (!st)
         return err->code;
-    sqlite3_bind_int64(st, 1, upto);
+    store_bind_int64(st, 1, upto);
     return store_run(s, st, "stats log", err);
 }
 
@@ -238,7 +239,7 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
                       struct store_stat_group **out, size_t *nout, struct rp_err *err)
 {
     char sql[1024];
-    sqlite3_stmt *st = NULL;
+    struct store_q *st = NULL;
     struct store_stat_group *v = NULL;
     size_t n = 0, cap = 0, at = 0;
     int rc = RP_OK, step;
@@ -256,7 +257,7 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         return rp_err_set(err, RP_INTERNAL, "stats statement");
     if ((rc = prepare(s, q, sql, &st, err)) != RP_OK)
         return rc;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = store_step(st)) == STORE_ROW) {
         struct store_stat_group *g;
         if (n == cap) {
             size_t c = cap ? 2 * cap : 64;
@@ -272,35 +273,37 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         memset(g, 0, sizeof *g);
         for (int i = 0; i < STORE_STAT_GROUPS_MAX; i++)
             store_col_copy(g->key[i], sizeof g->key[i], st, i);
-        g->received = sqlite3_column_int64(st, 2);
-        g->open = sqlite3_column_int64(st, 3);
-        g->closed = sqlite3_column_int64(st, 4);
-        g->closed_in_sla = sqlite3_column_int64(st, 5);
-        g->confirmations = sqlite3_column_int64(st, 6);
-        g->ratings = sqlite3_column_int64(st, 7);
-        g->rating_sum = sqlite3_column_int64(st, 8);
-        g->followed_up = sqlite3_column_int64(st, 9);
+        g->received = store_col_int64(st, 2);
+        g->open = store_col_int64(st, 3);
+        g->closed = store_col_int64(st, 4);
+        g->closed_in_sla = store_col_int64(st, 5);
+        g->confirmations = store_col_int64(st, 6);
+        g->ratings = store_col_int64(st, 7);
+        g->rating_sum = store_col_int64(st, 8);
+        g->followed_up = store_col_int64(st, 9);
     }
-    if (rc == RP_OK && step != SQLITE_DONE)
+    if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "stats", err);
-    sqlite3_finalize(st);
+    if (st)
+        store_finalize(st);
     st = NULL;
     /* 2. overdue now: open cases due before now */
     if (rc == RP_OK && build(q, "sum(n)", "stats_open_due", " AND due_at < ?6", NULL, "", sql,
                              sizeof sql) != 0)
         rc = rp_err_set(err, RP_INTERNAL, "stats statement");
     if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
-        sqlite3_bind_text(st, 6, q->now, -1, SQLITE_STATIC);
+        store_bind_text(st, 6, q->now);
         at = 0;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        while ((step = store_step(st)) == STORE_ROW) {
             struct store_stat_group *g = seek(v, n, &at, st);
             if (g)
-                g->overdue = sqlite3_column_int64(st, 2);
+                g->overdue = store_col_int64(st, 2);
         }
-        if (step != SQLITE_DONE)
+        if (step != STORE_DONE)
             rc = store_sql_error(s, "stats", err);
     }
-    sqlite3_finalize(st);
+    if (st)
+        store_finalize(st);
     st = NULL;
     /* 3. hours to close */
     if (rc == RP_OK &&
@@ -308,9 +311,9 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         rc = rp_err_set(err, RP_INTERNAL, "stats statement");
     if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
         at = 0;
-        while (rc == RP_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        while (rc == RP_OK && (step = store_step(st)) == STORE_ROW) {
             struct store_stat_group *g = seek(v, n, &at, st);
-            int64_t c = sqlite3_column_int64(st, 3);
+            int64_t c = store_col_int64(st, 3);
             struct store_stat_hours *h;
             if (!g || c <= 0)
                 continue;
@@ -319,12 +322,13 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
                 break;
             }
             g->hours = h;
-            h[g->nhours++] = (struct store_stat_hours){sqlite3_column_int64(st, 2), c};
+            h[g->nhours++] = (struct store_stat_hours){store_col_int64(st, 2), c};
         }
-        if (rc == RP_OK && step != SQLITE_DONE)
+        if (rc == RP_OK && step != STORE_DONE)
             rc = store_sql_error(s, "stats", err);
     }
-    sqlite3_finalize(st);
+    if (st)
+        store_finalize(st);
     st = NULL;
     /* 4. tows, where the grouping and the filter are about places and time only */
     if (rc == RP_OK)

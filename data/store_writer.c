@@ -29,7 +29,7 @@ struct job {
 
 struct store_writer {
     struct store *s;
-    sqlite3_stmt *savepoint, *release, *rollback_to; /* prepared once: they run per job */
+    struct store_q *savepoint, *release, *rollback_to; /* prepared once: they run per job */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -138,9 +138,12 @@ static void *writer_loop(void *arg)
 
 static void writer_free(struct store_writer *w)
 {
-    sqlite3_finalize(w->savepoint);
-    sqlite3_finalize(w->release);
-    sqlite3_finalize(w->rollback_to);
+    if (w->savepoint)
+        store_finalize(w->savepoint);
+    if (w->release)
+        store_finalize(w->release);
+    if (w->rollback_to)
+        store_finalize(w->rollback_to);
     store_close(w->s);
     free(w);
 }
@@ -162,14 +165,13 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
      * rather than SQLite's default 4 MB copies hot index pages back to the file less often
      * (measured: ~10 % more reports/s under load; with none at all readers slow down as the WAL
      * they search grows). */
-    if (sqlite3_exec(w->s->db, "PRAGMA wal_autocheckpoint=" STR(WRITER_CHECKPOINT_PAGES), NULL,
-                     NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->s->db, "SAVEPOINT job", -1, &w->savepoint, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->s->db, "RELEASE job", -1, &w->release, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(w->s->db, "ROLLBACK TO job", -1, &w->rollback_to, NULL) != SQLITE_OK) {
-        rc = store_sql_error(w->s, "writer statements", err);
+    if (store_exec(w->s, "PRAGMA wal_autocheckpoint=" STR(WRITER_CHECKPOINT_PAGES),
+                   "writer checkpoints", err) != RP_OK ||
+        !(w->savepoint = store_prepare(w->s, "SAVEPOINT job", err)) ||
+        !(w->release = store_prepare(w->s, "RELEASE job", err)) ||
+        !(w->rollback_to = store_prepare(w->s, "ROLLBACK TO job", err))) {
         writer_free(w);
-        return rc;
+        return RP_STORAGE;
     }
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
