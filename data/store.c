@@ -6,6 +6,8 @@
  * arbitrates between the connections of different threads and processes.
  */
 #include "data/store_int.h"
+#include "data/store_sql_pg.h"
+
 
 #include <spatialite.h>
 #include <stdatomic.h>
@@ -425,7 +427,27 @@ static const char *const pragmas = "PRAGMA journal_mode=WAL;"
 
 int store_sql_error(struct store *s, const char *what, struct rp_err *err)
 {
-    return rp_err_set(err, RP_STORAGE, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");
+    return rp_err_set(err, RP_STORAGE, "%s: %s", what, s ? store_errmsg(s) : "?");
+}
+
+const char *store_errmsg(struct store *s)
+{
+    return s->pg ? store_pg_errmsg(s) : s->db ? sqlite3_errmsg(s->db) : "?";
+}
+
+int64_t store_changes(struct store *s)
+{
+    return s->pg ? store_pg_changes(s) : sqlite3_changes(s->db);
+}
+
+int64_t store_last_id(struct store *s)
+{
+    return s->pg ? store_pg_last_id(s) : sqlite3_last_insert_rowid(s->db);
+}
+
+int64_t store_total_changes(struct store *s)
+{
+    return s->pg ? store_pg_total_changes(s) : sqlite3_total_changes64(s->db);
 }
 
 void store_col_copy(char *dst, size_t n, struct store_q *st, int col)
@@ -457,6 +479,13 @@ int store_open(const char *path, struct store **out, struct rp_err *err)
     s = calloc(1, sizeof *s);
     if (!s)
         return rp_err_set(err, RP_NO_MEMORY, "store");
+    if (store_is_uri(path)) {
+        rc = store_pg_open(s, path, err);
+        if (rc != RP_OK)
+            goto fail;
+        *out = s;
+        return RP_OK;
+    }
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -488,8 +517,12 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < SQL__COUNT; i++)
-        sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < SQL__COUNT; i++) {
+        if (s->stmt[i].pg)
+            store_pg_finalize(&s->stmt[i]);
+        sqlite3_finalize(s->stmt[i].st);
+    }
+    store_pg_close(s);
     if (s->db)
         sqlite3_close(s->db);
     if (s->spatialite)
@@ -499,37 +532,65 @@ void store_close(struct store *s)
 
 struct store_q *store_stmt(struct store *s, enum store_sql id, struct rp_err *err)
 {
-    sqlite3_stmt *st = s->stmt[id];
+    struct store_q *q = &s->stmt[id];
+    sqlite3_stmt *st = q->st;
 
+    if (s->pg) {
+        if (q->pg) {
+            store_pg_reset(q);
+            return q;
+        }
+        return store_pg_prepare(s, (int)id, store_sql_pg[id], err);
+    }
     if (st) {
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        return (struct store_q *)st;
+        return q;
     }
     if (sqlite3_prepare_v3(s->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
         SQLITE_OK) {
         store_sql_error(s, "prepare", err);
         return NULL;
     }
-    s->stmt[id] = st;
-    return (struct store_q *)st;
+    q->st = st;
+    return q;
 }
 
 struct store_q *store_prepare(struct store *s, const char *sql, struct rp_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_q *q;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        store_sql_error(s, "prepare", err);
+    if (s->pg)
+        return store_pg_prepare(s, -1, sql, err);
+    if (!(q = calloc(1, sizeof *q))) {
+        rp_err_set(err, RP_NO_MEMORY, "statement");
         return NULL;
     }
-    return (struct store_q *)st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL) != SQLITE_OK) {
+        store_sql_error(s, "prepare", err);
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void store_finalize(struct store_q *q)
+{
+    if (!q)
+        return;
+    if (q->pg)
+        store_pg_finalize(q);
+    else
+        sqlite3_finalize(q->st);
+    free(q);
 }
 
 int store_exec(struct store *s, const char *sql, const char *what, struct rp_err *err)
 {
     char *msg = NULL;
 
+    if (s->pg)
+        return store_pg_exec(s, sql, what, err);
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return RP_OK;
     rp_err_set(err, RP_STORAGE, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
@@ -539,7 +600,8 @@ int store_exec(struct store *s, const char *sql, const char *what, struct rp_err
 
 int store_defer_foreign_keys(struct store *s, struct rp_err *err)
 {
-    return store_exec(s, "PRAGMA defer_foreign_keys = ON", "defer foreign keys", err);
+    return store_exec(s, s->pg ? store_pg_defer_foreign_keys : "PRAGMA defer_foreign_keys = ON",
+                      "defer foreign keys", err);
 }
 
 int store_run(struct store *s, struct store_q *st, const char *what, struct rp_err *err)
@@ -579,7 +641,8 @@ void store_catalogue_touch(struct store *s)
 
 int store_begin(struct store *s, struct rp_err *err)
 {
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (s->pg ? store_pg_exec(s, store_pg_begin, "begin", err) != RP_OK
+              : sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return store_sql_error(s, "begin", err);
     s->in_tx = 1;
     return RP_OK;
@@ -591,7 +654,8 @@ int store_end(struct store *s, int rc, struct rp_err *err)
         return rc;
     s->in_tx = 0;
     if (rc == RP_OK) {
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        if (s->pg ? store_pg_exec(s, "COMMIT", "commit", err) == RP_OK
+                  : sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
             if (s->catalogue_dirty)
                 atomic_fetch_add_explicit(&catalogue_version, 1, memory_order_release);
             s->catalogue_dirty = 0;
@@ -601,7 +665,12 @@ int store_end(struct store *s, int rc, struct rp_err *err)
     }
     s->catalogue_dirty = 0;
     /* A failed ROLLBACK means SQLite already rolled back (it does so on some errors). */
-    (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->pg) {
+        struct rp_err ignored = {0};
+        (void)store_pg_exec(s, "ROLLBACK", "rollback", &ignored);
+    } else {
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
     return rc;
 }
 
@@ -622,12 +691,13 @@ int store_schema_version(struct store *s, int *version, struct rp_err *err)
     struct store_q *st;
 
     *version = 0;
-    if (sqlite3_exec(s->db,
-                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        return store_sql_error(s, "schema_migrations", err);
+    if (store_exec(s,
+                   s->pg ? store_pg_schema_migrations
+                         : "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                           " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
+                   "schema_migrations", err) != RP_OK)
+        return RP_STORAGE;
     st = store_stmt(s, SQL_VERSION_GET, err);
     if (!st)
         return RP_STORAGE;
@@ -664,19 +734,24 @@ static int migration_apply(struct store *s, const struct store_migration *m, str
 {
     struct store_q *st = NULL;
     char *msg = NULL;
-    int rebuilds = strstr(m->sql, MIGRATION_REBUILDS) != NULL, rc;
+    int rebuilds = !s->pg && strstr(m->sql, MIGRATION_REBUILDS) != NULL, rc;
 
     if (rebuilds && sqlite3_exec(s->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL) != SQLITE_OK)
         return store_sql_error(s, "foreign_keys", err);
     rc = store_begin(s, err);
     if (rc != RP_OK)
         goto fk;
-    if (sqlite3_exec(s->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = rp_err_set(err, RP_STORAGE, "migration %s: %s", m->name, msg ? msg : "failed");
+    if (s->pg ? store_pg_exec(s, m->sql, m->name, err) != RP_OK
+              : sqlite3_exec(s->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
+        if (!s->pg)
+            rp_err_set(err, RP_STORAGE, "migration %s: %s", m->name, msg ? msg : "failed");
+        rc = RP_STORAGE;
         sqlite3_free(msg);
         goto out;
     }
-    st = store_prepare(s, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", err);
+    st = store_prepare(s, s->pg ? store_pg_migration_record
+                                : "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                       err);
     if (!st) {
         rc = RP_STORAGE;
         goto out;
@@ -702,12 +777,9 @@ int store_seed_run(struct store *s, struct rp_err *err)
 {
     int rc = RP_OK;
 
-    for (const struct store_migration *m = store_seeds; rc == RP_OK && m->name; m++) {
-        char *msg = NULL;
-        if (sqlite3_exec(s->db, m->sql, NULL, NULL, &msg) != SQLITE_OK)
-            rc = rp_err_set(err, RP_STORAGE, "seed %s: %s", m->name, msg ? msg : "failed");
-        sqlite3_free(msg);
-    }
+    for (const struct store_migration *m = s->pg ? store_seeds_pg : store_seeds;
+         rc == RP_OK && m->name; m++)
+        rc = store_exec(s, m->sql, m->name, err);
     return rc;
 }
 
@@ -733,7 +805,8 @@ int store_migrate(struct store *s, int *applied, struct rp_err *err)
     int version, n = 0, rc;
 
     rc = store_schema_version(s, &version, err);
-    for (const struct store_migration *m = store_migrations; rc == RP_OK && m->version; m++) {
+    for (const struct store_migration *m = s->pg ? store_migrations_pg : store_migrations;
+         rc == RP_OK && m->version; m++) {
         if (m->version <= version)
             continue;
         rc = migration_apply(s, m, err);

@@ -29,6 +29,11 @@ struct store; /* opaque: one connection and its prepared statements */
 int store_global_init(void);
 
 /* Opens (creating if absent) the database file. Does not migrate: see store_migrate(). */
+/* 1 for a PostgreSQL URI (postgresql://... or postgres://...), which store_open connects
+ * to; anything else is a SpatiaLite file. */
+int store_is_uri(const char *path);
+/* path as it may be shown: a URI's password replaced by ***. */
+void store_uri_redact(const char *path, char *out, size_t n);
 int store_open(const char *path, struct store **out, struct rp_err *err);
 void store_close(struct store *s); /* NULL-safe; finalizes statements, closes the file */
 

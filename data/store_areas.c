@@ -4,6 +4,7 @@
  * SpatiaLite's loader into a private in-memory database, so no shapefile parsing is ours.
  */
 #include "data/store_int.h"
+#include "data/store_sql_pg.h"
 
 #include <spatialite.h>
 #include <stdio.h>
@@ -142,7 +143,8 @@ static int rekey(struct store *s, enum store_sql id, const char *what, int64_t *
 static int remap_fill(struct store *s, const struct store_area_upgrade *u, struct rp_err *err)
 {
     int rc = store_exec(s,
-                        "CREATE TEMP TABLE IF NOT EXISTS area_remap (old TEXT PRIMARY KEY,"
+                        s->pg ? store_areas_pg_remap_tables
+                              : "CREATE TEMP TABLE IF NOT EXISTS area_remap (old TEXT PRIMARY KEY,"
                         " new TEXT NOT NULL, level INTEGER NOT NULL, old_name TEXT, new_name TEXT);"
                         "CREATE TEMP TABLE IF NOT EXISTS entity_remap (old TEXT PRIMARY KEY,"
                         " new TEXT NOT NULL);"

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "data/store.h"
 
@@ -128,13 +129,33 @@ enum store_sql {
     SQL__COUNT
 };
 
+struct store_pgc; /* data/store_pg.c: the libpq connection and what it prepared */
+struct store_pgq; /* data/store_pg.c */
+struct store_q {
+    sqlite3_stmt *st;     /* SQLite */
+    struct store_pgq *pg; /* or PostgreSQL */
+};
+
+
 struct store {
-    sqlite3 *db;
-    void *spatialite; /* spatialite_alloc_connection() cache */
-    sqlite3_stmt *stmt[SQL__COUNT];
+    sqlite3 *db;            /* SQLite; NULL on PostgreSQL */
+    void *spatialite;       /* spatialite_alloc_connection() cache */
+    struct store_pgc *pg;   /* PostgreSQL (a postgresql:// or postgres:// URI); NULL on SQLite */
+    struct store_q stmt[SQL__COUNT];
     int in_tx;
     int catalogue_dirty; /* this transaction changed services, entities or rules */
 };
+
+/* ---- the PostgreSQL backend (data/store_pg.c) ---- */
+int store_pg_open(struct store *s, const char *uri, struct rp_err *err);
+void store_pg_close(struct store *s);
+struct store_q *store_pg_prepare(struct store *s, int id, const char *sql, struct rp_err *err);
+void store_pg_finalize(struct store_q *q);
+int store_pg_exec(struct store *s, const char *sql, const char *what, struct rp_err *err);
+int64_t store_pg_changes(struct store *s);
+int64_t store_pg_last_id(struct store *s);
+int64_t store_pg_total_changes(struct store *s);
+const char *store_pg_errmsg(struct store *s);
 /* Runs every seed script inside the caller's transaction. */
 int store_seed_run(struct store *s, struct rp_err *err);
 /* A committed catalogue change (now, or when the open transaction commits). */
@@ -147,16 +168,16 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations[]; /* ends with a zero version */
 extern const struct store_migration store_seeds[];      /* ends with a NULL name */
+extern const struct store_migration store_migrations_pg[]; /* data/migrations/pg */
+extern const struct store_migration store_seeds_pg[];      /* data/seed/pg, else data/seed */
 
 /* ---- statements: what every store_*.c uses, whatever the backend ----
  * A struct store_q is one of the connection's cached prepared statements. Parameters are
  * numbered from 1 and columns from 0; text and blobs bound are read when the statement is
  * first stepped, so they must live until then (store_bind_text_copy copies). store_step gives
- * STORE_ROW, STORE_DONE, or a failure class below (negative); store_reset ends its use. Today
- * the one backend is SQLite and these are thin inline wrappers; the names are what a second
- * backend implements. */
-struct store_q;
-
+ * STORE_ROW, STORE_DONE, or a failure class below (negative); store_reset ends its use. On
+ * SQLite each call is the sqlite3_ call; on PostgreSQL (data/store_pg.c, s->pg set) the
+ * statement is prepared on the server once per connection and its rows come one at a time. */
 enum store_step_rc {
     STORE_DONE = 0,
     STORE_ROW = 1,
@@ -170,7 +191,15 @@ enum store_step_rc {
 };
 #define STORE_IS_CONSTRAINT(rc) ((rc) <= STORE_E_UNIQUE && (rc) >= STORE_E_CONSTRAINT)
 
-#define SQ(q) ((sqlite3_stmt *)(q))
+
+int store_pg_step(struct store_q *q);
+void store_pg_reset(struct store_q *q);
+void store_pg_bind(struct store_q *q, int i, int type, int64_t n, double d, const void *v,
+                   size_t len);
+const char *store_pg_text(struct store_q *q, int c);
+const void *store_pg_blob(struct store_q *q, int c, size_t *n);
+enum { STORE_PG_NULL, STORE_PG_INT, STORE_PG_DOUBLE, STORE_PG_TEXT, STORE_PG_TEXT_COPY,
+       STORE_PG_BLOB };
 
 static inline int store_step_class(int rc)
 {
@@ -190,67 +219,108 @@ static inline int store_step_class(int rc)
         return STORE_E_OTHER;
     }
 }
-static inline int store_step(struct store_q *q) { return store_step_class(sqlite3_step(SQ(q))); }
-static inline void store_reset(struct store_q *q) { sqlite3_reset(SQ(q)); }
-static inline void store_bind_int(struct store_q *q, int i, int v) { sqlite3_bind_int(SQ(q), i, v); }
+static inline int store_step(struct store_q *q)
+{
+    return q->pg ? store_pg_step(q) : store_step_class(sqlite3_step(q->st));
+}
+static inline void store_reset(struct store_q *q)
+{
+    if (q->pg)
+        store_pg_reset(q);
+    else
+        sqlite3_reset(q->st);
+}
 static inline void store_bind_int64(struct store_q *q, int i, int64_t v)
 {
-    sqlite3_bind_int64(SQ(q), i, v);
+    if (q->pg)
+        store_pg_bind(q, i, STORE_PG_INT, v, 0, NULL, 0);
+    else
+        sqlite3_bind_int64(q->st, i, v);
 }
+static inline void store_bind_int(struct store_q *q, int i, int v) { store_bind_int64(q, i, v); }
 static inline void store_bind_double(struct store_q *q, int i, double v)
 {
-    sqlite3_bind_double(SQ(q), i, v);
+    if (q->pg)
+        store_pg_bind(q, i, STORE_PG_DOUBLE, 0, v, NULL, 0);
+    else
+        sqlite3_bind_double(q->st, i, v);
 }
-static inline void store_bind_null(struct store_q *q, int i) { sqlite3_bind_null(SQ(q), i); }
+static inline void store_bind_null(struct store_q *q, int i)
+{
+    if (q->pg)
+        store_pg_bind(q, i, STORE_PG_NULL, 0, 0, NULL, 0);
+    else
+        sqlite3_bind_null(q->st, i);
+}
 /* NULL binds NULL. */
 static inline void store_bind_text(struct store_q *q, int i, const char *v)
 {
-    sqlite3_bind_text(SQ(q), i, v, -1, SQLITE_STATIC);
+    if (q->pg)
+        store_pg_bind(q, i, v ? STORE_PG_TEXT : STORE_PG_NULL, 0, 0, v, 0);
+    else
+        sqlite3_bind_text(q->st, i, v, -1, SQLITE_STATIC);
 }
 static inline void store_bind_text_copy(struct store_q *q, int i, const char *v)
 {
-    sqlite3_bind_text(SQ(q), i, v, -1, SQLITE_TRANSIENT);
+    if (q->pg)
+        store_pg_bind(q, i, v ? STORE_PG_TEXT_COPY : STORE_PG_NULL, 0, 0, v, 0);
+    else
+        sqlite3_bind_text(q->st, i, v, -1, SQLITE_TRANSIENT);
 }
 static inline void store_bind_blob(struct store_q *q, int i, const void *v, size_t n)
 {
-    sqlite3_bind_blob(SQ(q), i, v, (int)n, SQLITE_STATIC);
-}
-static inline int store_col_int(struct store_q *q, int c) { return sqlite3_column_int(SQ(q), c); }
-static inline int64_t store_col_int64(struct store_q *q, int c)
-{
-    return sqlite3_column_int64(SQ(q), c);
-}
-static inline double store_col_double(struct store_q *q, int c)
-{
-    return sqlite3_column_double(SQ(q), c);
-}
-static inline int store_col_null(struct store_q *q, int c)
-{
-    return sqlite3_column_type(SQ(q), c) == SQLITE_NULL;
+    if (q->pg)
+        store_pg_bind(q, i, STORE_PG_BLOB, 0, 0, v, n);
+    else
+        sqlite3_bind_blob(q->st, i, v, (int)n, SQLITE_STATIC);
 }
 /* Column c of the current row as text, valid until the next step or reset; NULL for NULL. */
 static inline const char *store_col_text(struct store_q *q, int c)
 {
-    return (const char *)sqlite3_column_text(SQ(q), c);
+    return q->pg ? store_pg_text(q, c) : (const char *)sqlite3_column_text(q->st, c);
+}
+static inline int64_t store_col_int64(struct store_q *q, int c)
+{
+    const char *v;
+    if (!q->pg)
+        return sqlite3_column_int64(q->st, c);
+    v = store_pg_text(q, c);
+    return !v ? 0 : v[0] == 't' ? 1 : v[0] == 'f' ? 0 : strtoll(v, NULL, 10);
+}
+static inline int store_col_int(struct store_q *q, int c) { return (int)store_col_int64(q, c); }
+static inline double store_col_double(struct store_q *q, int c)
+{
+    const char *v;
+    if (!q->pg)
+        return sqlite3_column_double(q->st, c);
+    v = store_pg_text(q, c);
+    return v ? strtod(v, NULL) : 0.0;
+}
+static inline int store_col_null(struct store_q *q, int c)
+{
+    return q->pg ? store_pg_text(q, c) == NULL : sqlite3_column_type(q->st, c) == SQLITE_NULL;
 }
 /* A blob column and its length (NULL, 0 for NULL), valid like store_col_text. */
 static inline const void *store_col_blob(struct store_q *q, int c, size_t *n)
 {
-    const void *b = sqlite3_column_blob(SQ(q), c);
-    *n = b ? (size_t)sqlite3_column_bytes(SQ(q), c) : 0;
+    const void *b;
+    if (q->pg)
+        return store_pg_blob(q, c, n);
+    b = sqlite3_column_blob(q->st, c);
+    *n = b ? (size_t)sqlite3_column_bytes(q->st, c) : 0;
     return b;
 }
 /* Rows the last write statement of this connection changed; the id it inserted. */
-static inline int64_t store_changes(struct store *s) { return sqlite3_changes(s->db); }
-static inline int64_t store_last_id(struct store *s) { return sqlite3_last_insert_rowid(s->db); }
+int64_t store_changes(struct store *s);
+int64_t store_last_id(struct store *s);
 
-static inline int64_t store_total_changes(struct store *s) { return sqlite3_total_changes64(s->db); }
+int64_t store_total_changes(struct store *s);
 /* The backend's words for the last failure on this connection. */
-static inline const char *store_errmsg(struct store *s) { return sqlite3_errmsg(s->db); }
+const char *store_errmsg(struct store *s);
 /* A statement made for one use (SQL built at run time from a fixed set of pieces, never from
  * input); store_finalize frees it. NULL with err set on failure. */
 struct store_q *store_prepare(struct store *s, const char *sql, struct rp_err *err);
-static inline void store_finalize(struct store_q *q) { sqlite3_finalize(SQ(q)); }
+void store_finalize(struct store_q *q);
 /* Foreign keys of the open transaction checked at its COMMIT instead of per statement. */
 int store_defer_foreign_keys(struct store *s, struct rp_err *err);
 /* Runs SQL without results (statements separated by ';'): RP_OK or RP_STORAGE naming what. */

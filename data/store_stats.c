@@ -6,6 +6,7 @@
  * statistics reads thousands of aggregate rows, not millions of cases.
  */
 #include "data/store_int.h"
+#include "data/store_sql_pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,23 +35,26 @@ static const char *const key_sql[STORE_STAT_KEYS] = {
 /* "SELECT k1, k2, <what> FROM <table> <filter> [AND <extra>] GROUP BY k1, k2[, tail]
  * [HAVING ...] ORDER BY ..." for the query's keys ('' stands in for missing keys). A case
  * that moved leaves its old rows at zero: groups without a case are not groups. */
-static int build(const struct store_stats_query *q, const char *what, const char *table,
+static int build(const struct store_stats_query *q, int pg, const char *what, const char *table,
                  const char *extra, const char *tail, const char *having, char *out, size_t n)
 {
     char keys[256] = "";
     size_t k = 0;
     int w;
+    const char *filter = strcmp(table, "stats_tows_daily")
+                             ? (pg ? store_stats_pg_filter : STATS_FILTER)
+                             : (pg ? store_stats_pg_tows_filter : TOWS_FILTER);
 
     for (int i = 0; i < STORE_STAT_GROUPS_MAX; i++) {
-        const char *col = i < q->nkeys ? key_sql[q->keys[i]] : "''";
+        const char *col = i < q->nkeys ? (pg ? store_stats_pg_key : key_sql)[q->keys[i]]
+                                       : (pg ? store_stats_pg_key_none : "''");
         w = snprintf(keys + k, sizeof keys - k, "%s%s", i ? ", " : "", col);
         if (w < 0 || (size_t)w >= sizeof keys - k)
             return -1;
         k += (size_t)w;
     }
     w = snprintf(out, n, "SELECT %s, %s FROM %s%s%s GROUP BY %s%s%s%s ORDER BY %s%s%s", keys,
-                 what, table, strcmp(table, "stats_tows_daily") ? STATS_FILTER : TOWS_FILTER,
-                 extra, keys, tail ? ", " : "", tail ? tail : "", having,
+                 what, table, filter, extra, keys, tail ? ", " : "", tail ? tail : "", having,
                  keys, tail ? ", " : "", tail ? tail : "");
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
@@ -122,7 +126,8 @@ int store_stats_tows(struct store *s, const struct store_stats_query *q,
     tq.service = tq.entity = NULL;
     for (size_t i = 0; i < n; i++)
         v[i].tows = 0;
-    if (build(&tq, "sum(tows)", "stats_tows_daily", "", NULL, "", sql, sizeof sql) != 0)
+    if (build(&tq, s->pg != NULL, s->pg ? store_stats_pg_tows : "sum(tows)", "stats_tows_daily",
+              "", NULL, "", sql, sizeof sql) != 0)
         return rp_err_set(err, RP_INTERNAL, "stats statement");
     if ((rc = prepare(s, &tq, sql, &st, err)) != RP_OK)
         return rc;
@@ -250,10 +255,12 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         return rp_err_set(err, RP_INVALID_ARGUMENT, "at most %d group keys",
                           STORE_STAT_GROUPS_MAX);
     /* 1. the counts */
-    if (build(q,
-              "sum(received), sum(open), sum(closed), sum(closed_in_sla), sum(confirmations),"
-              " sum(ratings), sum(rating_sum), sum(followed_up)",
-              "stats_daily", "", NULL, " HAVING sum(received) > 0", sql, sizeof sql) != 0)
+    if (build(q, s->pg != NULL,
+              s->pg ? store_stats_pg_counts
+                    : "sum(received), sum(open), sum(closed), sum(closed_in_sla),"
+                      " sum(confirmations), sum(ratings), sum(rating_sum), sum(followed_up)",
+              "stats_daily", "", NULL, s->pg ? store_stats_pg_having : " HAVING sum(received) > 0",
+              sql, sizeof sql) != 0)
         return rp_err_set(err, RP_INTERNAL, "stats statement");
     if ((rc = prepare(s, q, sql, &st, err)) != RP_OK)
         return rc;
@@ -288,8 +295,10 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
         store_finalize(st);
     st = NULL;
     /* 2. overdue now: open cases due before now */
-    if (rc == RP_OK && build(q, "sum(n)", "stats_open_due", " AND due_at < ?6", NULL, "", sql,
-                             sizeof sql) != 0)
+    if (rc == RP_OK &&
+        build(q, s->pg != NULL, s->pg ? store_stats_pg_overdue : "sum(n)", "stats_open_due",
+              s->pg ? store_stats_pg_overdue_extra : " AND due_at < ?6", NULL, "", sql,
+              sizeof sql) != 0)
         rc = rp_err_set(err, RP_INTERNAL, "stats statement");
     if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
         store_bind_text(st, 6, q->now);
@@ -307,7 +316,9 @@ int store_stats_query(struct store *s, const struct store_stats_query *q,
     st = NULL;
     /* 3. hours to close */
     if (rc == RP_OK &&
-        build(q, "hours, sum(n)", "stats_close_hours", "", "hours", "", sql, sizeof sql) != 0)
+        build(q, s->pg != NULL, s->pg ? store_stats_pg_hours : "hours, sum(n)",
+              "stats_close_hours", "", s->pg ? store_stats_pg_hours_tail : "hours", "", sql,
+              sizeof sql) != 0)
         rc = rp_err_set(err, RP_INTERNAL, "stats statement");
     if (rc == RP_OK && (rc = prepare(s, q, sql, &st, err)) == RP_OK) {
         at = 0;

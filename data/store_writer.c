@@ -5,6 +5,7 @@
  * being committed: under load, batches grow by themselves and fsyncs are shared.
  */
 #include "data/store_int.h"
+#include "data/store_sql_pg.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -165,11 +166,12 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
      * rather than SQLite's default 4 MB copies hot index pages back to the file less often
      * (measured: ~10 % more reports/s under load; with none at all readers slow down as the WAL
      * they search grows). */
-    if (store_exec(w->s, "PRAGMA wal_autocheckpoint=" STR(WRITER_CHECKPOINT_PAGES),
-                   "writer checkpoints", err) != RP_OK ||
-        !(w->savepoint = store_prepare(w->s, "SAVEPOINT job", err)) ||
-        !(w->release = store_prepare(w->s, "RELEASE job", err)) ||
-        !(w->rollback_to = store_prepare(w->s, "ROLLBACK TO job", err))) {
+    if ((!w->s->pg && store_exec(w->s, "PRAGMA wal_autocheckpoint=" STR(WRITER_CHECKPOINT_PAGES),
+                                 "writer checkpoints", err) != RP_OK) ||
+        !(w->savepoint = store_prepare(w->s, w->s->pg ? store_pg_savepoint : "SAVEPOINT job", err)) ||
+        !(w->release = store_prepare(w->s, w->s->pg ? store_pg_release : "RELEASE job", err)) ||
+        !(w->rollback_to =
+              store_prepare(w->s, w->s->pg ? store_pg_rollback_to : "ROLLBACK TO job", err))) {
         writer_free(w);
         return RP_STORAGE;
     }

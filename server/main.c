@@ -398,7 +398,7 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     size_t heap0, heap1;
     int version = 0, rc;
 
-    if (access(app->cfg.db, R_OK | W_OK) != 0)
+    if (!store_is_uri(app->cfg.db) && access(app->cfg.db, R_OK | W_OK) != 0)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s (run reporta init --db %s first)",
                           app->cfg.db, strerror(errno), app->cfg.db);
     if (mkdir(app->cfg.media, 0750) != 0 && errno != EEXIST)
@@ -684,7 +684,11 @@ static int cmd_serve(int argc, char **argv)
         rp_warn("serve: no logger thread; access lines are written one by one");
     printf("reporta: listening on http://%s:%u\n", app.cfg.listen, port);
     fflush(stdout);
-    rp_info("serve: %u threads, db %s, media %s", app.cfg.threads, app.cfg.db, app.cfg.media);
+    {
+        char shown[512];
+        store_uri_redact(app.cfg.db, shown, sizeof shown); /* never a password in the log */
+        rp_info("serve: %u threads, db %s, media %s", app.cfg.threads, shown, app.cfg.media);
+    }
 
     if (sigwait(&set, &sig) != 0)
         sig = SIGTERM;

@@ -145,9 +145,14 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
         return -1;
     snprintf(s->db, sizeof s->db, "%s/r.db", s->dir);
     snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
-    if (src_db && it_copy(src_db, s->db) != 0)
+    if (src_db && strncmp(src_db, "postgresql://", 13) == 0) { /* a database the test made */
+        if (strlen(src_db) >= sizeof s->db)
+            return -1;
+        snprintf(s->db, sizeof s->db, "%s", src_db);
+    }
+    else if (src_db && it_copy(src_db, s->db) != 0)
         return -1;
-    if (src_db) { /* committed pages may still be in the write-ahead log */
+    if (src_db && strncmp(src_db, "postgresql://", 13) != 0) { /* committed pages may still be in the write-ahead log */
         char wal_from[300], wal_to[160];
         snprintf(wal_from, sizeof wal_from, "%s-wal", src_db);
         snprintf(wal_to, sizeof wal_to, "%s-wal", s->db);

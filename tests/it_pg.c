@@ -1,0 +1,221 @@
+/*
+ * tests/it_pg.c - reporta on PostgreSQL + PostGIS: `reporta init --db postgresql://...` makes
+ * the schema and imports the default areas (and changes nothing the second time), and
+ * `reporta serve` on it answers like on the SpatiaLite file: locate from the areas it loaded
+ * from PostgreSQL, a report created (routed, located, idempotent), read, listed by bbox, moved
+ * by its entity's staff, in the history, the tiles, the statistics, the export and Open311.
+ * Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
+ * (scripts/pg start prints one); without it the test is skipped (exit 77).
+ */
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "tests/check.h"
+#include "tests/it.h"
+
+static struct it_server srv;
+static char uri[512], dbname[64];
+static char staff[128], case_id[32];
+
+static json_t *call(const char *method, const char *path, const char *key, const char *body,
+                    long *status, const char *extra_header)
+{
+    struct it_reply r;
+    struct curl_slist *h = NULL;
+    char auth[256];
+    json_t *j;
+
+    if (key) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+        h = curl_slist_append(h, auth);
+    }
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    if (extra_header)
+        h = curl_slist_append(h, extra_header);
+    CHECK(it_request(&srv, method, path, body, body ? strlen(body) : 0, h, &r) == 0);
+    curl_slist_free_all(h);
+    *status = r.status;
+    j = it_json(&r);
+    if (!j && r.status < 300 && r.len && r.body[0] == '{')
+        CHECK_REPORT("%s %s: not JSON: %.200s", method, path, r.body);
+    free(r.body);
+    return j;
+}
+
+static int sql_on(const char *conninfo, const char *sql)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    PGresult *r;
+    int ok;
+
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "it_pg: %s\n", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "it_pg: %s: %s\n", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+static long count_on(const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQexec(c, sql);
+    long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                 ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
+                 : -1;
+
+    PQclear(r);
+    PQfinish(c);
+    return n;
+}
+
+static void test_init_makes_the_schema_and_the_areas(void)
+{
+    char out[8192];
+    char *argv[] = {(char *)it_bin(), "init", "--db", uri, NULL};
+
+    CHECK_INT_EQ(it_run_out(argv, out, sizeof out), 0);
+    CHECK(strstr(out, "13 provincias, 82 distritos, 698 corregimientos") != NULL);
+    CHECK_INT_EQ(count_on("SELECT count(*) FROM areas"), 13 + 82 + 698);
+    CHECK_INT_EQ(count_on("SELECT count(*) FROM areas WHERE NOT ST_IsValid(geom)"), 0);
+    CHECK_INT_EQ(count_on("SELECT max(version) FROM schema_migrations"), 13);
+    /* the second time: nothing to do */
+    CHECK_INT_EQ(it_run_out(argv, out, sizeof out), 0);
+    CHECK(strstr(out, "(0 migrations applied)") != NULL);
+    CHECK_INT_EQ(count_on("SELECT count(*) FROM areas"), 13 + 82 + 698);
+}
+
+static void test_a_report_lives_its_life(void)
+{
+    long st;
+    json_t *j, *again;
+    char path[160];
+
+    j = call("GET", "/api/v1/locate?lat=8.9870&lon=-79.5270", NULL, NULL, &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(j, "corregimiento"), "name")),
+                 "Bella Vista");
+    json_decref(j);
+
+    j = call("POST", "/api/v1/reports", NULL,
+             "{\"service_code\":\"fuga_agua\",\"lat\":8.9870,\"lon\":-79.5270,"
+             "\"description\":\"Tubo roto en PostgreSQL\",\"reporter\":{\"phone\":\"+507 6000-0000\"}}",
+             &st, "Idempotency-Key: pg-1");
+    CHECK_INT_EQ(st, 201);
+    snprintf(case_id, sizeof case_id, "%s", json_string_value(json_object_get(j, "id")));
+    CHECK(strlen(case_id) >= 11);
+    CHECK_STR_EQ(json_string_value(json_object_get(
+                     json_object_get(json_object_get(j, "routing"), "entity"), "code")),
+                 "IDAAN");
+    CHECK_STR_EQ(json_string_value(json_object_get(
+                     json_object_get(json_object_get(j, "location"), "corregimiento"), "code")),
+                 "080807");
+    /* the same key and body: the same case, nothing new */
+    again = call("POST", "/api/v1/reports", NULL,
+                 "{\"service_code\":\"fuga_agua\",\"lat\":8.9870,\"lon\":-79.5270,"
+                 "\"description\":\"Tubo roto en PostgreSQL\",\"reporter\":{\"phone\":\"+507 6000-0000\"}}",
+                 &st, "Idempotency-Key: pg-1");
+    CHECK_INT_EQ(st, 200);
+    CHECK_STR_EQ(json_string_value(json_object_get(again, "id")), case_id);
+    json_decref(again);
+    json_decref(j);
+    CHECK_INT_EQ(count_on("SELECT count(*) FROM reports"), 1);
+
+    snprintf(path, sizeof path, "/api/v1/reports/%s", case_id);
+    j = call("GET", path, NULL, NULL, &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "status")), "received");
+    CHECK(json_object_get(j, "reporter") == NULL); /* not for the public */
+    json_decref(j);
+
+    j = call("GET", "/api/v1/reports?bbox=-79.53,8.98,-79.52,8.99", NULL, NULL, &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    CHECK_INT_EQ((long)json_array_size(json_object_get(j, "features")), 1);
+    json_decref(j);
+    j = call("GET", "/api/v1/reports?bbox=-80.0,9.3,-79.9,9.4", NULL, NULL, &st, NULL);
+    CHECK_INT_EQ((long)json_array_size(json_object_get(j, "features")), 0);
+    json_decref(j);
+
+    CHECK(it_key_create(&srv, "staff", "IDAAN", "cuadrilla", staff, sizeof staff) == 0);
+    snprintf(path, sizeof path, "/api/v1/reports/%s/status", case_id);
+    j = call("POST", path, staff, "{\"status\":\"in_progress\",\"note\":\"en sitio\"}", &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "status")), "in_progress");
+    json_decref(j);
+    snprintf(path, sizeof path, "/api/v1/reports/%s/history", case_id);
+    j = call("GET", path, NULL, NULL, &st, NULL);
+    CHECK_INT_EQ((long)json_array_size(json_object_get(j, "history")), 2);
+    json_decref(j);
+}
+
+static void test_maps_stats_export_open311(void)
+{
+    struct it_reply r;
+    long st;
+    json_t *j, *g;
+
+    CHECK(it_get(&srv, "/tiles/cases/12/1143/1945.mvt", &r) == 0);
+    CHECK_INT_EQ(r.status, 200);
+    CHECK(r.len > 10);
+    free(r.body);
+    j = call("GET", "/api/v1/stats?group=entity", NULL, NULL, &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    g = json_array_get(json_object_get(j, "groups"), 0);
+    CHECK_STR_EQ(json_string_value(json_object_get(g, "entity")), "IDAAN");
+    CHECK_INT_EQ(json_integer_value(json_object_get(g, "received")), 1);
+    CHECK_INT_EQ(json_integer_value(json_object_get(g, "open")), 1);
+    json_decref(j);
+    CHECK(it_get(&srv, "/api/v1/export.csv", &r) == 0);
+    CHECK_INT_EQ(r.status, 200);
+    CHECK(strstr(r.body, case_id) != NULL && strstr(r.body, "6000-0000") == NULL);
+    free(r.body);
+    CHECK(it_get(&srv, "/open311/v2/requests.json", &r) == 0);
+    CHECK_INT_EQ(r.status, 200);
+    CHECK(strstr(r.body, case_id) != NULL);
+    free(r.body);
+}
+
+int main(void)
+{
+    const char *base = getenv("REPORTA_PG");
+    char create[128];
+    const char *q;
+
+    if (!base || !*base) {
+        fprintf(stderr, "it_pg: REPORTA_PG is not set (scripts/pg start prints one): skipped\n");
+        return 77;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(dbname, sizeof dbname, "it_pg_%d", (int)getpid());
+    snprintf(create, sizeof create, "CREATE DATABASE %s", dbname);
+    if (sql_on(base, create) != 0)
+        return 1;
+    /* the same server and options, another database: postgresql:///NAME?... */
+    q = strchr(base + strlen("postgresql://"), '?');
+    snprintf(uri, sizeof uri, "postgresql:///%s%s", dbname, q ? q : "");
+    RUN(test_init_makes_the_schema_and_the_areas);
+    if (it_start(&srv, uri, NULL) != 0) {
+        fprintf(stderr, "it_pg: server did not start\n");
+        return 1;
+    }
+    RUN(test_a_report_lives_its_life);
+    RUN(test_maps_stats_export_open311);
+    CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
+    snprintf(create, sizeof create, "DROP DATABASE %s", dbname);
+    sql_on(base, create);
+    curl_global_cleanup();
+    return check_exit();
+}
