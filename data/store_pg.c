@@ -17,8 +17,11 @@
 #define PG_PARAMS_MAX 32
 #define PG_COLS_MAX   64
 
+struct store_pgq;
+
 struct store_pgc {
     PGconn *conn;
+    struct store_pgq *active; /* the statement whose rows are still coming, if any */
     char prepared[SQL__COUNT];
     char errmsg[512];
     int64_t changes, total_changes, last_id;
@@ -38,6 +41,11 @@ struct store_pgq {
     unsigned char *blob[PG_COLS_MAX]; /* bytea columns of the current row, decoded */
     size_t blob_len[PG_COLS_MAX];
     int busy, done;
+    /* rows read ahead because another statement needed the connection meanwhile (a caller
+     * reading one statement's rows and running others for each, as SQLite allows) */
+    PGresult **ahead;
+    size_t nahead, iahead, capahead;
+    int spilled, spill_rc;
 };
 
 int store_is_uri(const char *path)
@@ -72,9 +80,15 @@ void store_uri_redact(const char *uri, char *out, size_t n)
         snprintf(out, n, "%s", uri);
 }
 
+static void free_connection(struct store *s);
+
 static int exec_simple(struct store *s, const char *sql, const char *what, struct rp_err *err)
 {
-    PGresult *r = PQexec(s->pg->conn, sql);
+    PGresult *r;
+
+    if (s->pg->active)
+        free_connection(s);
+    r = PQexec(s->pg->conn, sql);
     ExecStatusType st = PQresultStatus(r);
 
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -196,6 +210,7 @@ struct store_q *store_pg_prepare(struct store *s, int id, const char *sql, struc
             return NULL;
         }
         snprintf(name, sizeof name, "s%d", id);
+        free_connection(s);
         r = PQprepare(s->pg->conn, name, sql, 0, NULL);
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             set_errmsg(s, PQresultErrorMessage(r));
@@ -295,6 +310,59 @@ static void drain(struct store_pgq *p)
     while ((r = PQgetResult(p->s->pg->conn)) != NULL)
         PQclear(r);
     p->busy = 0;
+    if (p->s->pg->active == p)
+        p->s->pg->active = NULL;
+}
+
+static int fail_class(struct store *s, PGresult *r);
+
+/* The connection is wanted while p's rows are still coming: read them all now, to be handed
+ * out by its later steps. */
+static void spill(struct store_pgq *p)
+{
+    struct store *s = p->s;
+    PGresult *r;
+
+    p->spill_rc = STORE_DONE;
+    while ((r = PQgetResult(s->pg->conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE && !(PQnfields(r) >= 1 &&
+                                          strcmp(PQfname(r, 0), "reporta_last_id") == 0)) {
+            if (p->nahead == p->capahead) {
+                size_t c = p->capahead ? 2 * p->capahead : 64;
+                PGresult **v = realloc(p->ahead, c * sizeof *v);
+                if (!v) {
+                    PQclear(r);
+                    p->spill_rc = STORE_E_OTHER;
+                    continue;
+                }
+                p->ahead = v;
+                p->capahead = c;
+            }
+            p->ahead[p->nahead++] = r;
+            continue;
+        }
+        if (st == PGRES_SINGLE_TUPLE) {
+            s->pg->last_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            const char *n = PQcmdTuples(r);
+            s->pg->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+            s->pg->total_changes += s->pg->changes;
+        } else {
+            p->spill_rc = fail_class(s, r);
+        }
+        PQclear(r);
+    }
+    p->busy = 0;
+    p->spilled = 1;
+    s->pg->active = NULL;
+}
+
+/* Before anything else goes to the server on this connection. */
+static void free_connection(struct store *s)
+{
+    if (s->pg->active)
+        spill(s->pg->active);
 }
 
 int store_pg_step(struct store_q *q)
@@ -307,7 +375,17 @@ int store_pg_step(struct store_q *q)
     clear_row(p);
     if (p->done)
         return STORE_DONE;
+    if (p->spilled) { /* its rows were read ahead */
+        if (p->iahead < p->nahead) {
+            p->row = p->ahead[p->iahead];
+            p->ahead[p->iahead++] = NULL;
+            return STORE_ROW;
+        }
+        p->done = 1;
+        return p->spill_rc;
+    }
     if (!p->busy) {
+        free_connection(s);
         int ok, n = p->nparams > p->nsql ? p->nparams : p->nsql;
         char name[16];
         if (p->id >= 0) {
@@ -323,12 +401,15 @@ int store_pg_step(struct store_q *q)
         }
         PQsetSingleRowMode(s->pg->conn);
         p->busy = 1;
+        s->pg->active = p;
     }
     for (;;) {
         r = PQgetResult(s->pg->conn);
         if (!r) { /* no more results: done */
             p->busy = 0;
             p->done = 1;
+            if (s->pg->active == p)
+                s->pg->active = NULL;
             return STORE_DONE;
         }
         switch (PQresultStatus(r)) {
@@ -365,6 +446,12 @@ void store_pg_reset(struct store_q *q)
     clear_row(p);
     if (p->busy)
         drain(p);
+    for (size_t i = p->iahead; i < p->nahead; i++)
+        PQclear(p->ahead[i]);
+    free(p->ahead);
+    p->ahead = NULL;
+    p->nahead = p->iahead = p->capahead = 0;
+    p->spilled = 0;
     p->done = 0;
     clear_params(p);
 }

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct it_server {
     pid_t pid;
     unsigned port;
     char dir[64], db[128], log[128];
+    char pgname[48]; /* the suite on PostgreSQL: this server's own database */
 };
 
 /* Requests leave from this loopback address when set (the whole of 127/8 is local on Linux):
@@ -132,6 +134,49 @@ IT_FN int it_key_create(const struct it_server *s, const char *role, const char 
     return 0;
 }
 
+/* ---- the suite on PostgreSQL ----
+ * With REPORTA_PG (a URI of the cluster, e.g. from scripts/pg) and REPORTA_PG_SUITE=1, every
+ * server a test starts on the Panama fixture gets its own database instead of a copy of the
+ * file: CREATE DATABASE ... TEMPLATE reporta_fixture, which tests/pg_fixture.sh made with
+ * `reporta init`. it_sql and it_sql_count then run on it through libpq. */
+IT_FN const char *it_pg_base(void)
+{
+    const char *u = getenv("REPORTA_PG"), *on = getenv("REPORTA_PG_SUITE");
+    return u && *u && on && strcmp(on, "1") == 0 ? u : NULL;
+}
+
+/* uri of database name on the cluster of base (postgresql:///NAME?host=...). */
+IT_FN void it_pg_uri(const char *base, const char *name, char *out, size_t n)
+{
+    const char *q = strchr(base + strlen("postgresql://"), '?');
+    snprintf(out, n, "postgresql:///%s%s", name, q ? q : "");
+}
+
+IT_FN int it_pg_exec(const char *uri, const char *sql, long *first)
+{
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r;
+    int ok;
+
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "%s: %s", uri, PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
+    r = PQexec(c, sql);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+    if (ok && first)
+        *first = PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0)
+                     ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
+                     : -1;
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
 /* Starts `reporta serve` on a copy of src_db (NULL: an empty, never-initialised path). */
 IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
 {
@@ -146,13 +191,24 @@ IT_FN int it_start(struct it_server *s, const char *src_db, char *const extra[])
     snprintf(s->db, sizeof s->db, "%s/r.db", s->dir);
     snprintf(s->log, sizeof s->log, "%s/serve.log", s->dir);
     if (src_db && strncmp(src_db, "postgresql://", 13) == 0) { /* a database the test made */
+        /* shared, not copied as a file is (a copy needs the database idle); the server that
+         * made it drops it, and the cluster goes at the end of the run */
         if (strlen(src_db) >= sizeof s->db)
             return -1;
         snprintf(s->db, sizeof s->db, "%s", src_db);
+    } else if (src_db && it_pg_base() && strstr(src_db, "panama.db")) {
+        static int nth;
+        char sql[160];
+        snprintf(s->pgname, sizeof s->pgname, "it_%d_%d", (int)getpid(), ++nth);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE reporta_fixture", s->pgname);
+        if (it_pg_exec(it_pg_base(), sql, NULL) != 0)
+            return -1;
+        it_pg_uri(it_pg_base(), s->pgname, s->db, sizeof s->db);
     }
     else if (src_db && it_copy(src_db, s->db) != 0)
         return -1;
-    if (src_db && strncmp(src_db, "postgresql://", 13) != 0) { /* committed pages may still be in the write-ahead log */
+    if (src_db && !s->pgname[0] && strncmp(src_db, "postgresql://", 13) != 0) {
+        /* committed pages may still be in the write-ahead log */
         char wal_from[300], wal_to[160];
         snprintf(wal_from, sizeof wal_from, "%s-wal", src_db);
         snprintf(wal_to, sizeof wal_to, "%s-wal", s->db);
@@ -242,12 +298,20 @@ IT_FN int it_stop_keep(struct it_server *s, int sig)
 /* it_stop_keep, then the server's directory removed. */
 IT_FN int it_stop(struct it_server *s, int sig)
 {
+    int running = s->pid > 0; /* a server already stopped may hand its database on */
     int rc = it_stop_keep(s, sig);
     char cmd[512];
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
+    if (getenv("IT_KEEP")) /* debugging: keep the server's directory and log */
+        fprintf(stderr, "kept %s\n", s->dir);
+    else if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", s->dir);
+    if (s->pgname[0] && running) {
+        snprintf(cmd, sizeof cmd, "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pgname);
+        (void)it_pg_exec(it_pg_base(), cmd, NULL);
+        s->pgname[0] = '\0';
+    }
     return rc;
 }
 
@@ -285,12 +349,77 @@ IT_FN void it_sql(const struct it_server *s, const char *sql)
     sqlite3 *db = NULL;
     char *msg = NULL;
 
+    if (strncmp(s->db, "postgresql://", 13) == 0) {
+        if (it_pg_exec(s->db, sql, NULL) != 0)
+            CHECK_REPORT("%s: failed on PostgreSQL", sql);
+        return;
+    }
     CHECK(sqlite3_open(s->db, &db) == SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
         CHECK_REPORT("%s: %s", sql, msg ? msg : "?");
     sqlite3_free(msg);
     sqlite3_close(db);
+}
+
+/* Every row of sql on the database db (a file or a postgresql:// URI), as text: fn(ctx,
+ * ncols, values) per row, a value NULL for NULL, booleans as "1"/"0" on both backends. The
+ * number of rows, or -1 (a test failure) when sql fails. */
+typedef void (*it_row_fn)(void *ctx, int ncols, const char *const *vals);
+IT_FN long it_query(const char *db, const char *sql, it_row_fn fn, void *ctx)
+{
+    const char *vals[64];
+    long rows = 0;
+
+    if (strncmp(db, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(db);
+        PGresult *r;
+        PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
+        r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            CHECK_REPORT("%s: %s", sql, PQresultErrorMessage(r));
+            rows = -1;
+        }
+        for (int i = 0; rows >= 0 && i < PQntuples(r); i++, rows++) {
+            int nc = PQnfields(r) < 64 ? PQnfields(r) : 64;
+            for (int k = 0; k < nc; k++) {
+                const char *v = PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+                if (v && PQftype(r, k) == 16 /* boolean */)
+                    v = v[0] == 't' ? "1" : "0";
+                vals[k] = v;
+            }
+            fn(ctx, nc, vals);
+        }
+        PQclear(r);
+        PQfinish(c);
+        return rows;
+    }
+    {
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        int step;
+        CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+        sqlite3_busy_timeout(h, 5000);
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+            CHECK_REPORT("%s: %s", sql, sqlite3_errmsg(h));
+            sqlite3_close(h);
+            return -1;
+        }
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            int nc = sqlite3_column_count(st) < 64 ? sqlite3_column_count(st) : 64;
+            for (int k = 0; k < nc; k++)
+                vals[k] = (const char *)sqlite3_column_text(st, k);
+            fn(ctx, nc, vals);
+            rows++;
+        }
+        if (step != SQLITE_DONE) {
+            CHECK_REPORT("%s: %s", sql, sqlite3_errmsg(h));
+            rows = -1;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+    }
+    return rows;
 }
 
 /* The first column of the first row of sql on the server's database; -1 when none. */
@@ -300,6 +429,11 @@ IT_FN long it_sql_count(const struct it_server *s, const char *sql)
     sqlite3_stmt *st = NULL;
     long n = -1;
 
+    if (strncmp(s->db, "postgresql://", 13) == 0) {
+        if (it_pg_exec(s->db, sql, &n) != 0)
+            CHECK_REPORT("%s: failed on PostgreSQL", sql);
+        return n;
+    }
     CHECK(sqlite3_open(s->db, &db) == SQLITE_OK);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);

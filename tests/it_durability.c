@@ -81,7 +81,10 @@ static void test_sigkill_loses_no_acknowledged_case(const char *panama_db)
     snprintf(keep, sizeof keep, "/tmp/reporta-durability-%d.db", (int)getpid());
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && (cp '%s-wal' '%s-wal' 2>/dev/null; true)", db, keep,
              db, keep);
-    CHECK(system(cmd) == 0);
+    if (strncmp(db, "postgresql://", 13) == 0) /* the same database, as the killed server left it */
+        snprintf(keep, sizeof keep, "%s", db);
+    else
+        CHECK(system(cmd) == 0);
     it_stop(&s, SIGTERM); /* removes the old directory */
     CHECK(it_start(&again, keep, NULL) == 0);
     for (int c = 0; c < CLIENTS; c++)

@@ -65,8 +65,19 @@ static void make_fixture(void)
              " '2025-06-01T15:00:00Z', '2025-06-01T15:00:00Z', '2025-06-03T15:00:00Z',"
              " MakePoint(-79.52, 8.99, 4326) FROM n",
              COPIES);
-    /* MakePoint (and the R*Tree triggers on geom) need SpatiaLite in this connection */
-    {
+    if (strncmp(srv.db, "postgresql://", 13) == 0) { /* the same rows in PostgreSQL's words */
+        snprintf(body, sizeof body,
+                 "INSERT INTO reports (case_no, token_hash, service_code, status, lat, lon,"
+                 " provincia_code, distrito_code, corregimiento_code, location_source, description,"
+                 " reporter_email, entity_code, created_at, updated_at, due_at, geom)"
+                 " SELECT '2025-' || lpad(i::text, 6, '0'), decode(md5(i::text) || md5('x' || i), 'hex'),"
+                 " 'basura', 'received', 8.99, -79.52, '08', '0808', '080807', 'device', 'copia ' || i,"
+                 " '" PLANTED_EMAIL "', 'AAUD', '2025-06-01T15:00:00Z', '2025-06-01T15:00:00Z',"
+                 " '2025-06-03T15:00:00Z', ST_SetSRID(ST_MakePoint(-79.52, 8.99), 4326)"
+                 " FROM generate_series(1, %d) i",
+                 COPIES);
+        it_sql(&srv, body);
+    } else { /* MakePoint (and the R*Tree triggers on geom) need SpatiaLite in this connection */
         sqlite3 *db = NULL;
         char *msg = NULL;
         CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
@@ -140,40 +151,49 @@ struct expect {
     int within, is_private;
 };
 
+struct expect_rows {
+    struct expect *e;
+    int n, max;
+};
+
+static void expect_row(void *ctx, int nc, const char *const *v)
+{
+    struct expect_rows *x = ctx;
+    struct expect *e;
+
+    if (x->n >= x->max || nc < 14)
+        return;
+    e = &x->e[x->n++];
+    {
+        char *dst[] = {e->case_no, e->service, e->entity, e->status, e->created,
+                       e->closed,  e->prov,    e->dist,   e->corr,   e->desc};
+        size_t len[] = {sizeof e->case_no, sizeof e->service, sizeof e->entity,
+                        sizeof e->status,  sizeof e->created, sizeof e->closed,
+                        sizeof e->prov,    sizeof e->dist,    sizeof e->corr,
+                        sizeof e->desc};
+        for (int i = 0; i < 10; i++)
+            snprintf(dst[i], len[i], "%s", v[i] ? v[i] : "");
+    }
+    e->lat = v[10] ? strtod(v[10], NULL) : 0;
+    e->lon = v[11] ? strtod(v[11], NULL) : 0;
+    e->within = v[12] ? atoi(v[12]) : 0;
+    e->is_private = v[13] ? atoi(v[13]) : 0;
+}
+
 static int load_expected(struct expect *e, int max, const char *where)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
+    struct expect_rows x = {e, 0, max};
     char sql[1024];
-    int n = 0;
 
     snprintf(sql, sizeof sql,
              "SELECT case_no, service_code, entity_code, status, created_at,"
              " coalesce(closed_at, ''), coalesce(provincia_code, ''), coalesce(distrito_code, ''),"
              " coalesce(corregimiento_code, ''), coalesce(description, ''), lat, lon,"
-             " CASE WHEN closed_at IS NULL THEN -1 ELSE closed_at <= due_at END, is_private"
+             " CASE WHEN closed_at IS NULL THEN -1 WHEN closed_at <= due_at THEN 1 ELSE 0 END, is_private"
              " FROM reports WHERE %s ORDER BY created_at, id",
              where);
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
-    while (st && sqlite3_step(st) == SQLITE_ROW && n < max) {
-        struct expect *x = &e[n++];
-        char *dst[] = {x->case_no, x->service, x->entity, x->status, x->created,
-                       x->closed,  x->prov,    x->dist,   x->corr,   x->desc};
-        size_t len[] = {sizeof x->case_no, sizeof x->service, sizeof x->entity,
-                        sizeof x->status,  sizeof x->created, sizeof x->closed,
-                        sizeof x->prov,    sizeof x->dist,    sizeof x->corr,
-                        sizeof x->desc};
-        for (int i = 0; i < 10; i++)
-            snprintf(dst[i], len[i], "%s", (const char *)sqlite3_column_text(st, i));
-        x->lat = sqlite3_column_double(st, 10);
-        x->lon = sqlite3_column_double(st, 11);
-        x->within = sqlite3_column_int(st, 12);
-        x->is_private = sqlite3_column_int(st, 13);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    CHECK(it_query(srv.db, sql, expect_row, &x) >= 0);
+    return x.n;
 }
 
 static void no_reporter_data(const char *body)
@@ -237,7 +257,7 @@ static void check_csv(const char *path, const char *where)
 
 static void test_csv_rows_equal_the_cases(void)
 {
-    check_csv("/api/v1/export.csv", "1");
+    check_csv("/api/v1/export.csv", "1 = 1");
     check_csv("/api/v1/export.csv?month=2026-01", "created_at >= '2026-01-01T05:00:00Z'"
                                                   " AND created_at < '2026-02-01T05:00:00Z'");
     check_csv("/api/v1/export.csv?from=2025-06-01&to=2025-06-01",
@@ -249,7 +269,7 @@ static void test_csv_rows_equal_the_cases(void)
 static void test_geojson_features_equal_the_cases(void)
 {
     static struct expect e[COPIES + 16];
-    int n = load_expected(e, COPIES + 16, "1");
+    int n = load_expected(e, COPIES + 16, "1 = 1");
     struct it_reply r;
     json_t *j, *feats;
     size_t i;

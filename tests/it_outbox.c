@@ -238,23 +238,29 @@ static void move(int i, const char *status)
 struct ev {
     char uid[40], case_no[32];
 };
+struct evs {
+    struct ev *v;
+    int n, max;
+};
+
+static void ev_row(void *ctx, int nc, const char *const *val)
+{
+    struct evs *x = ctx;
+    if (x->n >= x->max || nc < 2)
+        return;
+    snprintf(x->v[x->n].uid, sizeof x->v[x->n].uid, "%s", val[0] ? val[0] : "");
+    snprintf(x->v[x->n].case_no, sizeof x->v[x->n].case_no, "%s", val[1] ? val[1] : "");
+    x->n++;
+}
+
 static int events_of(const char *db, struct ev *v, int max)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int n = 0;
+    struct evs x = {v, 0, max};
 
-    CHECK(sqlite3_open(db, &h) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(h, "SELECT e.uid, coalesce(r.case_no, '') FROM events e LEFT JOIN"
-                                " reports r ON r.id = e.report_id ORDER BY e.id", -1, &st, NULL) == SQLITE_OK);
-    while (st && sqlite3_step(st) == SQLITE_ROW && n < max) {
-        snprintf(v[n].uid, sizeof v[n].uid, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(v[n].case_no, sizeof v[n].case_no, "%s", (const char *)sqlite3_column_text(st, 1));
-        n++;
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
+    CHECK(it_query(db, "SELECT e.uid, coalesce(r.case_no, '') FROM events e LEFT JOIN"
+                       " reports r ON r.id = e.report_id ORDER BY e.id",
+                   ev_row, &x) >= 0);
+    return x.n;
 }
 
 /* The first receipt of uid by rv that was acknowledged, its index; -1 when none. */

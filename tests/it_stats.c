@@ -119,15 +119,63 @@ static long nearest_rank(const long *h, size_t n, double p)
     return n == 0 ? -1 : h[(rank ? rank : 1) - 1];
 }
 
+struct hours_of {
+    long v[64];
+    size_t n;
+};
+
+static void hour_row(void *ctx, int nc, const char *const *v)
+{
+    struct hours_of *h = ctx;
+    if (nc >= 2 && h->n < 64)
+        h->v[h->n++] = (long)((epoch(v[1]) - epoch(v[0])) / 3600);
+}
+
+struct truths_of {
+    struct truth *out;
+    size_t n, max;
+    const char *k1, *k2, *where;
+};
+
+static void truth_row(void *ctx, int nc, const char *const *v)
+{
+    struct truths_of *x = ctx;
+    struct truth *t;
+    struct hours_of h = {{0}, 0};
+    char hs[2048];
+
+    if (x->n >= x->max || nc < 11)
+        return;
+    t = &x->out[x->n++];
+    snprintf(t->key[0], sizeof t->key[0], "%s", v[0] ? v[0] : "");
+    snprintf(t->key[1], sizeof t->key[1], "%s", v[1] ? v[1] : "");
+    t->received = atoi(v[2]);
+    t->open = atoi(v[3]);
+    t->closed = atoi(v[4]);
+    t->in_sla = atoi(v[5]);
+    t->confirmations = atoi(v[6]);
+    t->overdue = atoi(v[7]);
+    t->ratings = atoi(v[8]);
+    t->rating_sum = atoi(v[9]);
+    t->followed_up = atoi(v[10]);
+    /* its hours to close, sorted, from the cases: whole hours of whole seconds (the keys are
+     * the test's own area and service codes, never input) */
+    snprintf(hs, sizeof hs,
+             "SELECT created_at, closed_at FROM reports r WHERE %s AND closed_at IS NOT NULL"
+             " AND %s = '%s' AND %s = '%s'",
+             x->where, x->k1, t->key[0], x->k2, t->key[1]);
+    CHECK(it_query(srv.db, hs, hour_row, &h) >= 0);
+    qsort(h.v, h.n, sizeof *h.v, cmp_long);
+    t->median = nearest_rank(h.v, h.n, 0.5);
+    t->p90 = nearest_rank(h.v, h.n, 0.9);
+}
+
 static size_t truths(const char *k1, const char *k2, const char *where, struct truth *out,
                      size_t max)
 {
     char sql[2048];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    size_t n = 0;
+    struct truths_of x = {out, 0, max, k1, k2, where};
 
-    CHECK(sqlite3_open(srv.db, &db) == SQLITE_OK);
     snprintf(sql, sizeof sql,
              "SELECT %s, %s, count(*), sum(closed_at IS NULL), sum(closed_at IS NOT NULL),"
              " sum(closed_at IS NOT NULL AND closed_at <= due_at), sum(confirmations),"
@@ -136,45 +184,8 @@ static size_t truths(const char *k1, const char *k2, const char *where, struct t
              " AND unixepoch(followed_up_at) - unixepoch(created_at) <= 30 * 86400)"
              " FROM reports r WHERE %s GROUP BY 1, 2 ORDER BY 1, 2",
              k1, k2, where);
-    CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
-    while (st && sqlite3_step(st) == SQLITE_ROW && n < max) {
-        struct truth *t = &out[n++];
-        long hours[64];
-        size_t nh = 0;
-        sqlite3_stmt *h = NULL;
-        char hs[2048];
-        snprintf(t->key[0], sizeof t->key[0], "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(t->key[1], sizeof t->key[1], "%s", (const char *)sqlite3_column_text(st, 1));
-        t->received = sqlite3_column_int(st, 2);
-        t->open = sqlite3_column_int(st, 3);
-        t->closed = sqlite3_column_int(st, 4);
-        t->in_sla = sqlite3_column_int(st, 5);
-        t->confirmations = sqlite3_column_int(st, 6);
-        t->overdue = sqlite3_column_int(st, 7);
-        t->ratings = sqlite3_column_int(st, 8);
-        t->rating_sum = sqlite3_column_int(st, 9);
-        t->followed_up = sqlite3_column_int(st, 10);
-        /* its hours to close, sorted, from the cases */
-        /* hours counted here, from the stored times: whole hours of whole seconds */
-        snprintf(hs, sizeof hs,
-                 "SELECT created_at, closed_at FROM reports r WHERE %s AND closed_at IS NOT NULL"
-                 " AND %s = ?1 AND %s = ?2",
-                 where, k1, k2);
-        CHECK(sqlite3_prepare_v2(db, hs, -1, &h, NULL) == SQLITE_OK);
-        sqlite3_bind_text(h, 1, t->key[0], -1, SQLITE_STATIC);
-        sqlite3_bind_text(h, 2, t->key[1], -1, SQLITE_STATIC);
-        while (h && sqlite3_step(h) == SQLITE_ROW && nh < 64)
-            hours[nh++] = (long)((epoch((const char *)sqlite3_column_text(h, 1)) -
-                                  epoch((const char *)sqlite3_column_text(h, 0))) /
-                                 3600);
-        sqlite3_finalize(h);
-        qsort(hours, nh, sizeof *hours, cmp_long);
-        t->median = nearest_rank(hours, nh, 0.5);
-        t->p90 = nearest_rank(hours, nh, 0.9);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    CHECK(it_query(srv.db, sql, truth_row, &x) >= 0);
+    return x.n;
 }
 
 static long num(json_t *g, const char *k)
@@ -234,18 +245,18 @@ static void test_every_number_equals_the_plain_aggregate(void)
     size_t n;
     long total = 0;
 
-    n = truths("coalesce(r.distrito_code, '')", "''", "1", t, 128);
+    n = truths("coalesce(r.distrito_code, '')", "''", "1 = 1", t, 128);
     for (size_t i = 0; i < n; i++)
         total += t[i].received;
     CHECK_INT_EQ(total, expected_cases);
     CHECK(n >= 5);
     compare("/api/v1/stats?group=distrito", "distrito", NULL, t, n);
-    n = truths("r.entity_code", "substr(date(r.created_at, '-5 hours'), 1, 7)", "1", t, 128);
+    n = truths("r.entity_code", "substr(date(r.created_at, '-5 hours'), 1, 7)", "1 = 1", t, 128);
     CHECK(n >= 4);
     compare("/api/v1/stats?group=entity&group=month", "entity", "month", t, n);
-    n = truths("r.service_code", "''", "1", t, 128);
+    n = truths("r.service_code", "''", "1 = 1", t, 128);
     compare("/api/v1/stats?group=service", "service", NULL, t, n);
-    n = truths("''", "''", "1", t, 128);
+    n = truths("''", "''", "1 = 1", t, 128);
     CHECK_INT_EQ(n, 1);
     compare("/api/v1/stats", NULL, NULL, t, n);
     n = truths("coalesce(r.corregimiento_code, '')", "r.service_code",
@@ -273,7 +284,7 @@ static void test_csv_and_bad_queries(void)
         for (const char *p = r.body; p && *p; p++)
             lines += *p == '\n';
         struct truth t[128];
-        CHECK_INT_EQ(lines, (int)truths("coalesce(r.distrito_code, '')", "''", "1", t, 128) + 1);
+        CHECK_INT_EQ(lines, (int)truths("coalesce(r.distrito_code, '')", "''", "1 = 1", t, 128) + 1);
     }
     free(r.body);
     static const char *const bad[] = {
