@@ -196,7 +196,8 @@ static int cmd_init(int argc, char **argv)
 {
     const char *db = "reporta.db", *areas = DEFAULT_AREAS_DIR;
     const struct flag flags[] = {
-        {"db", "REPORTA_DB", F_STR, &db, 0, 0, "database file (created if absent)"},
+        {"db", "REPORTA_DB", F_STR, &db, 0, 0,
+         "SpatiaLite file (created if absent), or postgresql://... (PostgreSQL + PostGIS)"},
         {"areas", "REPORTA_AREAS", F_STR, &areas, 0, 0, "default areas directory"},
         {0},
     };
@@ -511,7 +512,8 @@ static int cmd_serve(int argc, char **argv)
     const char *web_dir = REPORTA_WEB_DIR;
     struct web_options web_opt = {NULL, NULL};
     const struct flag flags[] = {
-        {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0, "database file (from reporta init)"},
+        {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0,
+         "SpatiaLite file, or postgresql://... (PostgreSQL + PostGIS), from reporta init"},
         {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
         {"port", "REPORTA_PORT", F_PORT, &app.cfg.port, 0, 0, "TCP port; 0 picks a free one"},
         {"listen", "REPORTA_LISTEN", F_STR, &app.cfg.listen, 0, 0, "address to bind"},
