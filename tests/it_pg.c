@@ -4,11 +4,15 @@
  * `reporta serve` on it answers like on the SpatiaLite file: locate from the areas it loaded
  * from PostgreSQL, a report created (routed, located, idempotent), read, listed by bbox, moved
  * by its entity's staff, in the history, the tiles, the statistics, the export and Open311.
- * Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
+ * Then two servers on one database under load, one of them killed with SIGKILL: no case
+ * number twice, none skipped, no acknowledged case lost, an Idempotency-Key replayed across the
+ * two. Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
  * (scripts/pg start prints one); without it the test is skipped (exit 77).
  */
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +192,109 @@ static void test_maps_stats_export_open311(void)
     free(r.body);
 }
 
+#define CLIENTS  6
+#define MAX_ACKS 12000
+
+struct acks {
+    int n[CLIENTS];
+    char id[CLIENTS][MAX_ACKS / CLIENTS][16];
+};
+
+/* Posts reports to one of the two servers (by client number) until that server is gone or the
+ * quota is reached, writing down every case number it got a 201 for. */
+static void client(const struct it_server *s, int who, struct acks *a)
+{
+    char body[160];
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    for (int i = 0; a->n[who] < MAX_ACKS / CLIENTS; i++) {
+        struct it_reply r;
+        json_t *j;
+        snprintf(body, sizeof body,
+                 "{\"service_code\":\"basura\",\"lat\":%.5f,\"lon\":%.5f,\"description\":\"p%d-%d\"}",
+                 8.98 + 0.0001 * who, -79.52 - 0.00001 * (i % 500), who, i);
+        if (it_send(s, "POST", "/api/v1/reports", NULL, body, &r) != 0) {
+            free(r.body);
+            break;
+        }
+        if (r.status == 201 && (j = it_json(&r)) != NULL) {
+            const char *id = json_string_value(json_object_get(j, "id"));
+            if (id) {
+                snprintf(a->id[who][a->n[who]], 16, "%s", id);
+                __atomic_store_n(&a->n[who], a->n[who] + 1, __ATOMIC_RELEASE);
+            }
+            json_decref(j);
+        }
+        free(r.body);
+    }
+    _exit(0);
+}
+
+static void test_two_processes_one_database(void)
+{
+    struct it_server second, *servers[2] = {&srv, &second};
+    struct acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                          -1, 0);
+    pid_t pids[CLIENTS];
+    long before = count_on("SELECT count(*) FROM reports"), total = 0, missing = 0;
+    char sql[128], ids_first[64] = "";
+    json_t *j;
+    long st;
+
+    CHECK(a != MAP_FAILED);
+    memset(a, 0, sizeof *a);
+    CHECK(it_start(&second, uri, NULL) == 0);
+    /* an Idempotency-Key sent to one process and retried on the other: one case */
+    {
+        struct it_server keep = srv;
+        const char *body = "{\"service_code\":\"hueco\",\"lat\":8.99,\"lon\":-79.53}";
+        j = call("POST", "/api/v1/reports", NULL, body, &st, "Idempotency-Key: across-1");
+        CHECK_INT_EQ(st, 201);
+        snprintf(ids_first, sizeof ids_first, "%s", json_string_value(json_object_get(j, "id")));
+        json_decref(j);
+        srv = second; /* call() talks to srv */
+        j = call("POST", "/api/v1/reports", NULL, body, &st, "Idempotency-Key: across-1");
+        srv = keep;
+        CHECK_INT_EQ(st, 200);
+        CHECK_STR_EQ(json_string_value(json_object_get(j, "id")), ids_first);
+        json_decref(j);
+    }
+    for (int c = 0; c < CLIENTS; c++)
+        if ((pids[c] = fork()) == 0)
+            client(servers[c % 2], c, a);
+    usleep(2500 * 1000);
+    kill(second.pid, SIGKILL); /* the second process dies mid-load; the first carries on */
+    waitpid(second.pid, NULL, 0);
+    second.pid = 0;
+    usleep(1000 * 1000);
+    for (int c = 0; c < CLIENTS; c += 2) /* the first server's clients stop at their quota */
+        kill(pids[c], SIGTERM);
+    for (int c = 0; c < CLIENTS; c++)
+        waitpid(pids[c], NULL, 0);
+    for (int c = 0; c < CLIENTS; c++)
+        total += a->n[c];
+    fprintf(stderr, "   %ld cases acknowledged by two processes (one killed)\n", total);
+    CHECK(total > 100);
+    CHECK(a->n[1] > 0 && a->n[0] > 0); /* both processes took reports */
+    /* every acknowledged case is there */
+    for (int c = 0; c < CLIENTS; c++)
+        for (int i = 0; i < a->n[c]; i++) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM reports WHERE case_no = '%s'",
+                     a->id[c][i]);
+            if (count_on(sql) != 1 && missing++ < 5)
+                CHECK_REPORT("acknowledged case %s is not in the database", a->id[c][i]);
+        }
+    CHECK_INT_EQ(missing, 0);
+    /* numbers: unique, and none skipped (1..max of the year, whatever was acknowledged) */
+    CHECK_INT_EQ(count_on("SELECT count(*) - count(DISTINCT case_no) FROM reports"), 0);
+    CHECK_INT_EQ(count_on("SELECT max(substr(case_no, 6)::int) - count(*) FROM reports"
+                          " WHERE case_no LIKE to_char(now(), 'YYYY') || '-%'"),
+                 0);
+    CHECK(count_on("SELECT count(*) FROM reports") >= before + total);
+    it_stop(&second, 0);
+    munmap(a, sizeof *a);
+}
+
 int main(void)
 {
     const char *base = getenv("REPORTA_PG");
@@ -213,6 +320,7 @@ int main(void)
     }
     RUN(test_a_report_lives_its_life);
     RUN(test_maps_stats_export_open311);
+    RUN(test_two_processes_one_database);
     CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
     snprintf(create, sizeof create, "DROP DATABASE %s", dbname);
     sql_on(base, create);
