@@ -631,6 +631,16 @@ uint64_t store_catalogue_version(void)
     return atomic_load_explicit(&catalogue_version, memory_order_acquire);
 }
 
+void store_catalogue_changed(void)
+{
+    atomic_fetch_add_explicit(&catalogue_version, 1, memory_order_release);
+}
+
+int store_is_pg(const struct store *s)
+{
+    return s->pg != NULL;
+}
+
 void store_catalogue_touch(struct store *s)
 {
     if (s->in_tx)

@@ -226,8 +226,20 @@ void store_writer_hist(struct store_writer *w, struct store_writer_hist *out);
 
 /* Goes up after each committed change of services, entities or routing rules made through any
  * connection of this process: a cache of catalogue rows filled while it read v stays good while
- * it still reads v. Changes by another process (the CLI) do not move it. */
+ * it still reads v. Changes by another process move it through store_catalogue_changed (on
+ * PostgreSQL, from its notifications); on SpatiaLite, changes by the CLI do not. */
 uint64_t store_catalogue_version(void);
+void store_catalogue_changed(void);
+
+/* ---- other processes' changes (PostgreSQL's LISTEN/NOTIFY; nothing on SpatiaLite) ----
+ * The schema's triggers notify every committed change of a case (its id) and of the
+ * catalogue. store_listen subscribes this connection; store_notice_wait waits up to
+ * timeout_ms for the next: 1 with *kind and *id set, 0 when none came, or an error code. */
+enum store_notice { STORE_NOTICE_CASE, STORE_NOTICE_CATALOGUE };
+int store_is_pg(const struct store *s);
+int store_listen(struct store *s, struct rp_err *err);
+int store_notice_wait(struct store *s, int timeout_ms, enum store_notice *kind, int64_t *id,
+                      struct rp_err *err);
 
 struct store_service {
     char code[STORE_CODE_MAX];

@@ -11,6 +11,7 @@
 #include "data/store_int.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -488,3 +489,38 @@ int64_t store_pg_changes(struct store *s) { return s->pg->changes; }
 int64_t store_pg_last_id(struct store *s) { return s->pg->last_id; }
 const char *store_pg_errmsg(struct store *s) { return s->pg->errmsg; }
 int64_t store_pg_total_changes(struct store *s) { return s->pg->total_changes; }
+
+/* ---- notifications ---- */
+
+int store_listen(struct store *s, struct rp_err *err)
+{
+    if (!s->pg)
+        return RP_OK;
+    return exec_simple(s, "LISTEN reporta_case; LISTEN reporta_catalogue", "listen", err);
+}
+
+int store_notice_wait(struct store *s, int timeout_ms, enum store_notice *kind, int64_t *id,
+                      struct rp_err *err)
+{
+    PGnotify *n;
+
+    if (!s->pg)
+        return 0;
+    if (!(n = PQnotifies(s->pg->conn))) {
+        struct pollfd p = {PQsocket(s->pg->conn), POLLIN, 0};
+        if (p.fd < 0)
+            return rp_err_set(err, RP_STORAGE, "notifications: no connection");
+        if (poll(&p, 1, timeout_ms) < 0)
+            return 0; /* interrupted: the caller looks again */
+        if (!PQconsumeInput(s->pg->conn)) {
+            set_errmsg(s, PQerrorMessage(s->pg->conn));
+            return rp_err_set(err, RP_STORAGE, "notifications: %s", s->pg->errmsg);
+        }
+        if (!(n = PQnotifies(s->pg->conn)))
+            return 0;
+    }
+    *kind = strcmp(n->relname, "reporta_case") == 0 ? STORE_NOTICE_CASE : STORE_NOTICE_CATALOGUE;
+    *id = strtoll(n->extra ? n->extra : "0", NULL, 10);
+    PQfreemem(n);
+    return 1;
+}

@@ -30,6 +30,7 @@
 #include "server/cases.h"
 #include "server/http.h"
 #include "server/followup.h"
+#include "server/listen.h"
 #include "server/outbox.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
@@ -508,6 +509,7 @@ static int cmd_serve(int argc, char **argv)
     unsigned hook_backoff_ms = OUTBOX_BACKOFF_MS;
     struct outbox *outbox = NULL;
     struct followup *followup = NULL;
+    struct listener *listener = NULL;
     unsigned followup_s = FOLLOWUP_INTERVAL_S;
     const char *web_dir = REPORTA_WEB_DIR;
     struct web_options web_opt = {NULL, NULL};
@@ -665,8 +667,11 @@ static int cmd_serve(int argc, char **argv)
     if (rc == RP_OK)
         rc = followup_start(app.cfg.db, followup_s, &followup, &err);
     if (rc == RP_OK)
+        rc = listen_start(&app, &listener, &err);
+    if (rc == RP_OK)
         rc = http_server_start(&app, &srv, &port, &err);
     if (rc != RP_OK) {
+        listen_stop(listener);
         followup_stop(followup);
         outbox_stop(outbox);
         free(app.health_ok);
@@ -704,6 +709,7 @@ static int cmd_serve(int argc, char **argv)
                 (unsigned long long)commits);
     }
     store_writer_stop(app.writer); /* after the daemon: no request waits on it any more */
+    listen_stop(listener);         /* before the tiles it updates */
     followup_stop(followup);
     outbox_stop(outbox);           /* what it had not delivered stays due in the database */
     worker_destroy_all(&app);

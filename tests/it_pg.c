@@ -6,11 +6,13 @@
  * by its entity's staff, in the history, the tiles, the statistics, the export and Open311.
  * Then two servers on one database under load, one of them killed with SIGKILL: no case
  * number twice, none skipped, no acknowledged case lost, an Idempotency-Key replayed across the
- * two. Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
+ * two; and what one process changes shows in the other's tiles and catalogue within a second
+ * (LISTEN/NOTIFY). Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
  * (scripts/pg start prints one); without it the test is skipped (exit 77).
  */
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -192,6 +194,90 @@ static void test_maps_stats_export_open311(void)
     free(r.body);
 }
 
+/* GET path on server s; its body (malloc'd, *len) or NULL. */
+static char *get_on(const struct it_server *s, const char *path, size_t *len, long *status)
+{
+    struct it_reply r;
+
+    CHECK(it_get(s, path, &r) == 0);
+    *len = r.len;
+    *status = r.status;
+    return r.body;
+}
+
+static int tile_has(const struct it_server *s, const char *path, const char *a, const char *b)
+{
+    size_t len;
+    long st;
+    char *body = get_on(s, path, &len, &st);
+    int yes = st == 200 && memmem(body, len, a, strlen(a)) && (!b || memmem(body, len, b, strlen(b)));
+
+    free(body);
+    return yes;
+}
+
+/* What A commits, B's caches show within a second. */
+static void test_changes_reach_the_other_process(void)
+{
+    struct it_server b, keep = srv;
+    char tile[96], body[512], path[96], id[32], admin[128];
+    const double lat = 8.9931, lon = -79.5012;
+    int z = 16, x = (int)floor((lon + 180.0) / 360.0 * (1 << z));
+    double r = lat * M_PI / 180.0;
+    int y = (int)floor((1.0 - log(tan(r) + 1.0 / cos(r)) / M_PI) / 2.0 * (1 << z));
+    json_t *j;
+    long st;
+    int seen = 0;
+
+    CHECK(it_start(&b, uri, NULL) == 0);
+    snprintf(tile, sizeof tile, "/tiles/cases/%d/%d/%d.mvt?service=alumbrado", z, x, y);
+    CHECK(!tile_has(&b, tile, "alumbrado", NULL)); /* B has the empty tile cached now */
+    snprintf(body, sizeof body, "{\"service_code\":\"alumbrado\",\"lat\":%.4f,\"lon\":%.4f}", lat, lon);
+    j = call("POST", "/api/v1/reports", NULL, body, &st, NULL); /* through A */
+    CHECK_INT_EQ(st, 201);
+    snprintf(id, sizeof id, "%s", json_string_value(json_object_get(j, "id")));
+    json_decref(j);
+    for (int t = 0; t < 10 && !(seen = tile_has(&b, tile, id, "received")); t++)
+        usleep(100 * 1000);
+    if (!seen)
+        CHECK_REPORT("case %s made through A is not in B's tile after 1 s", id);
+    snprintf(path, sizeof path, "/api/v1/reports/%s/status", id);
+    CHECK(it_key_create(&srv, "admin", NULL, "ops", admin, sizeof admin) == 0);
+    j = call("POST", path, admin, "{\"status\":\"in_progress\"}", &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    json_decref(j);
+    seen = 0;
+    for (int t = 0; t < 10 && !(seen = tile_has(&b, tile, id, "in_progress")); t++)
+        usleep(100 * 1000);
+    if (!seen)
+        CHECK_REPORT("case %s moved through A is not in_progress in B's tile after 1 s", id);
+
+    /* the catalogue: B's cached routing follows a service changed through A */
+    srv = b;
+    j = call("GET", "/api/v1/route?service_code=fuga_agua&lat=8.9870&lon=-79.5270", NULL, NULL, &st, NULL);
+    CHECK_INT_EQ(json_integer_value(json_object_get(j, "sla_hours")), 72);
+    json_decref(j);
+    srv = keep;
+    j = call("PUT", "/api/v1/services/fuga_agua", admin,
+             "{\"name_es\":\"Fuga de agua\",\"name_en\":\"Water leak\",\"group\":\"agua\","
+             "\"sla_hours\":96}", &st, NULL);
+    CHECK_INT_EQ(st, 200);
+    json_decref(j);
+    seen = 0;
+    srv = b;
+    for (int t = 0; t < 10 && !seen; t++) {
+        j = call("GET", "/api/v1/route?service_code=fuga_agua&lat=8.9870&lon=-79.5270", NULL, NULL, &st, NULL);
+        seen = json_integer_value(json_object_get(j, "sla_hours")) == 96;
+        json_decref(j);
+        if (!seen)
+            usleep(100 * 1000);
+    }
+    srv = keep;
+    if (!seen)
+        CHECK_REPORT("B still routes %s with the old SLA 1 s after A changed it", "fuga_agua");
+    CHECK_INT_EQ(it_stop(&b, SIGTERM), 0);
+}
+
 #define CLIENTS  6
 #define MAX_ACKS 12000
 
@@ -320,6 +406,7 @@ int main(void)
     }
     RUN(test_a_report_lives_its_life);
     RUN(test_maps_stats_export_open311);
+    RUN(test_changes_reach_the_other_process);
     RUN(test_two_processes_one_database);
     CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
     snprintf(create, sizeof create, "DROP DATABASE %s", dbname);

@@ -27,3 +27,28 @@ CREATE TRIGGER reports_log_update AFTER UPDATE OF status, closed_at, entity_code
     FOR EACH ROW EXECUTE FUNCTION reports_log();
 CREATE TRIGGER reports_log_delete AFTER DELETE ON reports
     FOR EACH ROW EXECUTE FUNCTION reports_log();
+
+-- Other reporta processes on this database learn of committed changes through notifications
+-- (delivered at COMMIT, never for a rolled-back change; repeats within one transaction are
+-- folded by PostgreSQL): a case's id on reporta_case, for their case maps and tile caches; the
+-- table on reporta_catalogue, for their catalogue caches. PostgreSQL only: a SpatiaLite file has
+-- one server.
+CREATE FUNCTION reporta_notify_case() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('reporta_case', (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER reports_notify AFTER INSERT OR UPDATE OR DELETE ON reports
+    FOR EACH ROW EXECUTE FUNCTION reporta_notify_case();
+
+CREATE FUNCTION reporta_notify_catalogue() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('reporta_catalogue', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER services_notify AFTER INSERT OR UPDATE OR DELETE ON services
+    FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_catalogue();
+CREATE TRIGGER entities_notify AFTER INSERT OR UPDATE OR DELETE ON entities
+    FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_catalogue();
+CREATE TRIGGER routing_rules_notify AFTER INSERT OR UPDATE OR DELETE ON routing_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_catalogue();
