@@ -235,7 +235,8 @@ void store_catalogue_changed(void);
  * The schema's triggers notify every committed change of a case (its id) and of the
  * catalogue. store_listen subscribes this connection; store_notice_wait waits up to
  * timeout_ms for the next: 1 with *kind and *id set, 0 when none came, or an error code. */
-enum store_notice { STORE_NOTICE_CASE, STORE_NOTICE_CATALOGUE };
+enum store_notice { STORE_NOTICE_CASE, STORE_NOTICE_CATALOGUE, STORE_NOTICE_TOW,
+                    STORE_NOTICE_TRUCK, STORE_NOTICE_TOWING /* yards or trucks */ };
 int store_is_pg(const struct store *s);
 int store_listen(struct store *s, struct rp_err *err);
 int store_notice_wait(struct store *s, int timeout_ms, enum store_notice *kind, int64_t *id,

@@ -496,7 +496,8 @@ int store_listen(struct store *s, struct rp_err *err)
 {
     if (!s->pg)
         return RP_OK;
-    return exec_simple(s, "LISTEN reporta_case; LISTEN reporta_catalogue", "listen", err);
+    return exec_simple(s, "LISTEN reporta_case; LISTEN reporta_catalogue; LISTEN reporta_tow;"
+                          " LISTEN reporta_truck; LISTEN reporta_towing", "listen", err);
 }
 
 int store_notice_wait(struct store *s, int timeout_ms, enum store_notice *kind, int64_t *id,
@@ -519,7 +520,11 @@ int store_notice_wait(struct store *s, int timeout_ms, enum store_notice *kind, 
         if (!(n = PQnotifies(s->pg->conn)))
             return 0;
     }
-    *kind = strcmp(n->relname, "reporta_case") == 0 ? STORE_NOTICE_CASE : STORE_NOTICE_CATALOGUE;
+    *kind = strcmp(n->relname, "reporta_case") == 0  ? STORE_NOTICE_CASE
+            : strcmp(n->relname, "reporta_tow") == 0 ? STORE_NOTICE_TOW
+            : strcmp(n->relname, "reporta_truck") == 0 ? STORE_NOTICE_TRUCK
+            : strcmp(n->relname, "reporta_towing") == 0 ? STORE_NOTICE_TOWING
+                                                       : STORE_NOTICE_CATALOGUE;
     *id = strtoll(n->extra ? n->extra : "0", NULL, 10);
     PQfreemem(n);
     return 1;

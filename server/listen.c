@@ -15,6 +15,7 @@
 #include "data/store.h"
 #include "server/app.h"
 #include "server/tiles.h"
+#include "server/tows.h"
 
 #define LISTEN_TICK_MS  500
 #define LISTEN_RETRY_S  2
@@ -59,6 +60,12 @@ static void *loop(void *arg)
             store_catalogue_changed();
         else if (kind == STORE_NOTICE_CASE && l->app->tiles)
             tiles_case_reload(l->app->tiles, s, id);
+        else if (kind == STORE_NOTICE_TOW && l->app->tows)
+            tows_reload_tow(l->app->tows, s, id);
+        else if (kind == STORE_NOTICE_TRUCK && l->app->tows)
+            tows_reload_positions(l->app->tows, s);
+        else if (kind == STORE_NOTICE_TOWING && l->app->tows && tows_load(l->app->tows, s, &err) != RP_OK)
+            rp_warn("listen: yards and trucks not re-read: %s", err.msg);
     }
     store_close(s);
     return NULL;

@@ -2,7 +2,8 @@
  * server/listen.h - what other reporta processes on the same PostgreSQL database changed: one
  * thread with its own connection LISTENs (store_listen) and applies each committed change to
  * this process's caches within the notification's round trip: a case re-read into the case map
- * and its tiles made stale (tiles_case_reload), the catalogue cache's version moved. On a
+ * and its tiles made stale (tiles_case_reload), the catalogue cache's version moved, a tow or
+ * the trucks' newest positions re-read into the towing tables. On a
  * SpatiaLite file there is one server and no thread.
  */
 #ifndef LISTEN_H

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "base/utc.h"
 #include "geo/locate.h"
 #include "server/plate.h"
@@ -361,6 +362,33 @@ int tows_load(struct tows *t, struct store *s, struct rp_err *err)
         rc = store_tows_active_each(s, load_tow, t, err);
     pthread_rwlock_unlock(&t->lock);
     return rc;
+}
+
+void tows_reload_tow(struct tows *t, struct store *s, int64_t id)
+{
+    struct store_tow tw;
+    struct rp_err err = {0};
+    int found = 0;
+
+    if (store_tow_get(s, id, &tw, &found, &err) != RP_OK) {
+        rp_warn("tows: tow %lld not re-read after its change: %s", (long long)id, err.msg);
+        return;
+    }
+    if (!found)
+        return;
+    pthread_rwlock_wrlock(&t->lock);
+    tows_active_apply(t, &tw);
+    pthread_rwlock_unlock(&t->lock);
+}
+
+void tows_reload_positions(struct tows *t, struct store *s)
+{
+    struct rp_err err = {0};
+
+    pthread_rwlock_wrlock(&t->lock);
+    if (store_positions_latest(s, load_position, t, &err) != RP_OK)
+        rp_warn("tows: positions not re-read: %s", err.msg);
+    pthread_rwlock_unlock(&t->lock);
 }
 
 /* ---- yards ---- */

@@ -31,6 +31,10 @@ int tows_create(struct tows **out, struct rp_err *err);
 void tows_destroy(struct tows *t); /* NULL-safe */
 /* Yards, trucks, their latest positions and the active tows, from the database. */
 int tows_load(struct tows *t, struct store *s, struct rp_err *err);
+/* Another process committed a change of tow id, or new positions of trucks: the committed
+ * state read from s into memory (server/listen). */
+void tows_reload_tow(struct tows *t, struct store *s, int64_t id);
+void tows_reload_positions(struct tows *t, struct store *s);
 
 /* ---- yards and trucks (admin) ---- */
 

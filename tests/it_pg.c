@@ -6,8 +6,8 @@
  * by its entity's staff, in the history, the tiles, the statistics, the export and Open311.
  * Then two servers on one database under load, one of them killed with SIGKILL: no case
  * number twice, none skipped, no acknowledged case lost, an Idempotency-Key replayed across the
- * two; and what one process changes shows in the other's tiles and catalogue within a second
- * (LISTEN/NOTIFY). Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
+ * two; and what one process changes shows in the other's tiles, catalogue, tow lookup and live
+ * truck map within a second (LISTEN/NOTIFY). Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
  * (scripts/pg start prints one); without it the test is skipped (exit 77).
  */
 #include <jansson.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -275,6 +276,64 @@ static void test_changes_reach_the_other_process(void)
     srv = keep;
     if (!seen)
         CHECK_REPORT("B still routes %s with the old SLA 1 s after A changed it", "fuga_agua");
+
+    /* towing: a tow made through A is found by B's lookup, positions posted to A are on B's map */
+    {
+        char tow_key[128], now[32], pos[160];
+        time_t tnow = time(NULL);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
+        CHECK(it_key_create(&srv, "tow_operator", "ATTT", "gruas", tow_key, sizeof tow_key) == 0);
+        j = call("PUT", "/api/v1/yards/PATIO-PG", admin,
+                 "{\"name\":\"Patio PG\",\"address\":\"Calle 1\",\"lat\":8.99,\"lon\":-79.52,"
+                 "\"radius_m\":150,\"hours\":{\"es\":\"24 h\",\"en\":\"24 h\"},\"fees\":{\"tow_cents\":3500,"
+                 "\"daily_cents\":1000},\"documents\":{\"es\":\"Cédula\",\"en\":\"ID\"}}", &st, NULL);
+        CHECK_INT_EQ(st, 201);
+        json_decref(j);
+        j = call("PUT", "/api/v1/trucks/G-PG", admin, "{\"entity\":\"ATTT\",\"plate\":\"G-77\"}", &st, NULL);
+        CHECK_INT_EQ(st, 201);
+        json_decref(j);
+        srv = b;
+        j = call("GET", "/api/v1/tows/lookup?plate=PG4242", NULL, NULL, &st, NULL);
+        CHECK(json_is_false(json_object_get(j, "active")));
+        json_decref(j);
+        srv = keep;
+        j = call("POST", "/api/v1/tows", tow_key,
+                 "{\"plate\":\"PG-4242\",\"lat\":8.99,\"lon\":-79.53,\"reason\":\"doble fila\","
+                 "\"ticket\":\"T-9\",\"truck\":\"G-PG\",\"yard\":\"PATIO-PG\"}", &st, NULL);
+        CHECK_INT_EQ(st, 201);
+        json_decref(j);
+        snprintf(pos, sizeof pos, "{\"positions\":[{\"lat\":8.9951,\"lon\":-79.5252,\"at\":\"%s\"}]}", now);
+        j = call("POST", "/api/v1/trucks/G-PG/positions", tow_key, pos, &st, NULL);
+        CHECK_INT_EQ(st, 200);
+        json_decref(j);
+        srv = b;
+        seen = 0;
+        for (int t = 0; t < 10 && !seen; t++) {
+            j = call("GET", "/api/v1/tows/lookup?plate=PG4242", NULL, NULL, &st, NULL);
+            seen = json_is_true(json_object_get(j, "active"));
+            json_decref(j);
+            if (!seen)
+                usleep(100 * 1000);
+        }
+        if (!seen)
+            CHECK_REPORT("B's lookup does not find %s 1 s after A towed it", "PG4242");
+        seen = 0;
+        for (int t = 0; t < 10 && !seen; t++) {
+            json_t *k;
+            size_t i;
+            j = call("GET", "/api/v1/trucks", admin, NULL, &st, NULL);
+            json_array_foreach(json_object_get(j, "trucks"), i, k)
+                if (strcmp(json_string_value(json_object_get(k, "code")), "G-PG") == 0)
+                    seen = fabs(json_real_value(json_object_get(json_object_get(k, "position"), "lat")) -
+                                8.9951) < 1e-9;
+            json_decref(j);
+            if (!seen)
+                usleep(100 * 1000);
+        }
+        srv = keep;
+        if (!seen)
+            CHECK_REPORT("B's live map lacks truck %s's position 1 s after A stored it", "G-PG");
+    }
     CHECK_INT_EQ(it_stop(&b, SIGTERM), 0);
 }
 

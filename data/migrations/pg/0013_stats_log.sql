@@ -52,3 +52,30 @@ CREATE TRIGGER entities_notify AFTER INSERT OR UPDATE OR DELETE ON entities
     FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_catalogue();
 CREATE TRIGGER routing_rules_notify AFTER INSERT OR UPDATE OR DELETE ON routing_rules
     FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_catalogue();
+
+-- and a tow's id on reporta_tow (the drivers' lookup), a truck's id on reporta_truck when it
+-- posted positions (the live map)
+CREATE FUNCTION reporta_notify_tow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('reporta_tow', NEW.id::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tows_notify AFTER INSERT OR UPDATE ON tows
+    FOR EACH ROW EXECUTE FUNCTION reporta_notify_tow();
+CREATE FUNCTION reporta_notify_truck() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('reporta_truck', NEW.truck_id::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER truck_positions_notify AFTER INSERT ON truck_positions
+    FOR EACH ROW EXECUTE FUNCTION reporta_notify_truck();
+-- yards and trucks (rare admin changes) on reporta_towing: the towing tables are read again
+CREATE FUNCTION reporta_notify_towing() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('reporta_towing', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER yards_notify AFTER INSERT OR UPDATE OR DELETE ON yards
+    FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_towing();
+CREATE TRIGGER trucks_notify AFTER INSERT OR UPDATE OR DELETE ON trucks
+    FOR EACH STATEMENT EXECUTE FUNCTION reporta_notify_towing();
