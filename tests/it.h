@@ -541,4 +541,43 @@ IT_FN const char *it_error_code(json_t *j)
     return json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 }
 
+/* ---- load for the crash tests: clients posting reports, writing down every 201 ---- */
+#define IT_ACK_CLIENTS 8
+#define IT_ACK_MAX     2500 /* per client */
+
+struct it_acks { /* in shared memory (mmap), one slot per client process */
+    int n[IT_ACK_CLIENTS];
+    char id[IT_ACK_CLIENTS][IT_ACK_MAX][16];
+};
+
+/* A client process: posts reports to s as fast as it can until it has IT_ACK_MAX 201s or the
+ * server is gone, each case number it got a 201 for into a->id[who]; then exits. */
+IT_FN void it_ack_client(const struct it_server *s, int who, struct it_acks *a)
+{
+    char body[160];
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    for (int i = 0; a->n[who] < IT_ACK_MAX; i++) {
+        struct it_reply r;
+        json_t *j;
+        snprintf(body, sizeof body,
+                 "{\"service_code\":\"basura\",\"lat\":%.5f,\"lon\":%.5f,\"description\":\"c%d-%d\"}",
+                 8.98 + 0.0001 * who, -79.52 - 0.00001 * (i % 500), who, i);
+        if (it_send(s, "POST", "/api/v1/reports", NULL, body, &r) != 0) {
+            free(r.body);
+            break; /* the server is gone */
+        }
+        if (r.status == 201 && (j = it_json(&r)) != NULL) {
+            const char *id = json_string_value(json_object_get(j, "id"));
+            if (id) {
+                snprintf(a->id[who][a->n[who]], 16, "%s", id);
+                __atomic_store_n(&a->n[who], a->n[who] + 1, __ATOMIC_RELEASE);
+            }
+            json_decref(j);
+        }
+        free(r.body);
+    }
+    _exit(0);
+}
+
 #endif

@@ -11,47 +11,12 @@
 
 #include "it.h"
 
-#define CLIENTS  8
-#define MAX_ACKS 20000
-
-struct acks {
-    int n[CLIENTS];
-    char id[CLIENTS][MAX_ACKS / CLIENTS][16];
-};
-
-static void client(const struct it_server *s, int who, struct acks *a)
-{
-    char body[160];
-
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    for (int i = 0; a->n[who] < MAX_ACKS / CLIENTS; i++) {
-        struct it_reply r;
-        json_t *j;
-        snprintf(body, sizeof body,
-                 "{\"service_code\":\"basura\",\"lat\":%.5f,\"lon\":%.5f,\"description\":\"c%d-%d\"}",
-                 8.98 + 0.0001 * who, -79.52 - 0.00001 * (i % 500), who, i);
-        if (it_send(s, "POST", "/api/v1/reports", NULL, body, &r) != 0) {
-            free(r.body);
-            break; /* the server is gone */
-        }
-        if (r.status == 201) {
-            j = it_json(&r);
-            const char *id = json_string_value(json_object_get(j, "id"));
-            if (id) {
-                snprintf(a->id[who][a->n[who]], 16, "%s", id);
-                __atomic_store_n(&a->n[who], a->n[who] + 1, __ATOMIC_RELEASE);
-            }
-            json_decref(j);
-        }
-        free(r.body);
-    }
-    _exit(0);
-}
+#define CLIENTS IT_ACK_CLIENTS
 
 static void test_sigkill_loses_no_acknowledged_case(const char *panama_db)
 {
     struct it_server s, again;
-    struct acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+    struct it_acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                           -1, 0);
     pid_t pids[CLIENTS];
     int total = 0, missing = 0;
@@ -63,7 +28,7 @@ static void test_sigkill_loses_no_acknowledged_case(const char *panama_db)
     for (int c = 0; c < CLIENTS; c++) {
         pids[c] = fork();
         if (pids[c] == 0)
-            client(&s, c, a);
+            it_ack_client(&s, c, a);
     }
     usleep(2500 * 1000); /* a few thousand reports in flight and behind */
     kill(s.pid, SIGKILL);
@@ -110,7 +75,7 @@ static void test_concurrent_reports_share_commits(const char *panama_db)
 {
     char *extra[] = {"--threads=16", NULL};
     struct it_server s;
-    struct acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+    struct it_acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                           -1, 0);
     pid_t pids[CLIENTS];
     long reports = 0, commits = 0;
@@ -122,7 +87,7 @@ static void test_concurrent_reports_share_commits(const char *panama_db)
     for (int c = 0; c < CLIENTS; c++) {
         pids[c] = fork();
         if (pids[c] == 0)
-            client(&s, c, a);
+            it_ack_client(&s, c, a);
     }
     usleep(1500 * 1000);
     for (int c = 0; c < CLIENTS; c++) {

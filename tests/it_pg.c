@@ -56,37 +56,11 @@ static json_t *call(const char *method, const char *path, const char *key, const
     return j;
 }
 
-static int sql_on(const char *conninfo, const char *sql)
-{
-    PGconn *c = PQconnectdb(conninfo);
-    PGresult *r;
-    int ok;
-
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "it_pg: %s\n", PQerrorMessage(c));
-        PQfinish(c);
-        return -1;
-    }
-    r = PQexec(c, sql);
-    ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "it_pg: %s: %s\n", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-    return ok ? 0 : -1;
-}
-
 static long count_on(const char *sql)
 {
-    PGconn *c = PQconnectdb(uri);
-    PGresult *r = PQexec(c, sql);
-    long n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
-                 ? strtol(PQgetvalue(r, 0, 0), NULL, 10)
-                 : -1;
+    long n = -1;
 
-    PQclear(r);
-    PQfinish(c);
-    return n;
+    return it_pg_exec(uri, sql, &n) == 0 ? n : -1;
 }
 
 static void test_init_makes_the_schema_and_the_areas(void)
@@ -337,48 +311,12 @@ static void test_changes_reach_the_other_process(void)
     CHECK_INT_EQ(it_stop(&b, SIGTERM), 0);
 }
 
-#define CLIENTS  6
-#define MAX_ACKS 12000
-
-struct acks {
-    int n[CLIENTS];
-    char id[CLIENTS][MAX_ACKS / CLIENTS][16];
-};
-
-/* Posts reports to one of the two servers (by client number) until that server is gone or the
- * quota is reached, writing down every case number it got a 201 for. */
-static void client(const struct it_server *s, int who, struct acks *a)
-{
-    char body[160];
-
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    for (int i = 0; a->n[who] < MAX_ACKS / CLIENTS; i++) {
-        struct it_reply r;
-        json_t *j;
-        snprintf(body, sizeof body,
-                 "{\"service_code\":\"basura\",\"lat\":%.5f,\"lon\":%.5f,\"description\":\"p%d-%d\"}",
-                 8.98 + 0.0001 * who, -79.52 - 0.00001 * (i % 500), who, i);
-        if (it_send(s, "POST", "/api/v1/reports", NULL, body, &r) != 0) {
-            free(r.body);
-            break;
-        }
-        if (r.status == 201 && (j = it_json(&r)) != NULL) {
-            const char *id = json_string_value(json_object_get(j, "id"));
-            if (id) {
-                snprintf(a->id[who][a->n[who]], 16, "%s", id);
-                __atomic_store_n(&a->n[who], a->n[who] + 1, __ATOMIC_RELEASE);
-            }
-            json_decref(j);
-        }
-        free(r.body);
-    }
-    _exit(0);
-}
+#define CLIENTS 6 /* of IT_ACK_CLIENTS */
 
 static void test_two_processes_one_database(void)
 {
     struct it_server second, *servers[2] = {&srv, &second};
-    struct acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+    struct it_acks *a = mmap(NULL, sizeof *a, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                           -1, 0);
     pid_t pids[CLIENTS];
     long before = count_on("SELECT count(*) FROM reports"), total = 0, missing = 0;
@@ -406,7 +344,7 @@ static void test_two_processes_one_database(void)
     }
     for (int c = 0; c < CLIENTS; c++)
         if ((pids[c] = fork()) == 0)
-            client(servers[c % 2], c, a);
+            it_ack_client(servers[c % 2], c, a);
     usleep(2500 * 1000);
     kill(second.pid, SIGKILL); /* the second process dies mid-load; the first carries on */
     waitpid(second.pid, NULL, 0);
@@ -453,7 +391,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(dbname, sizeof dbname, "it_pg_%d", (int)getpid());
     snprintf(create, sizeof create, "CREATE DATABASE %s", dbname);
-    if (sql_on(base, create) != 0)
+    if (it_pg_exec(base, create, NULL) != 0)
         return 1;
     /* the same server and options, another database: postgresql:///NAME?... */
     q = strchr(base + strlen("postgresql://"), '?');
@@ -469,7 +407,7 @@ int main(void)
     RUN(test_two_processes_one_database);
     CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
     snprintf(create, sizeof create, "DROP DATABASE %s", dbname);
-    sql_on(base, create);
+    it_pg_exec(base, create, NULL);
     curl_global_cleanup();
     return check_exit();
 }
