@@ -205,7 +205,9 @@ int store_writer_start(const char *path, struct store_writer **out, struct rp_er
 /* Runs the jobs still queued, then stops the thread and closes its connection. NULL-safe. */
 void store_writer_stop(struct store_writer *w);
 /* Runs fn(writer's store, arg) inside the shared transaction and returns after the commit:
- * RP_OK means durable. The job's own error, or the commit's, otherwise. Thread-safe. */
+ * RP_OK means durable. The job's own error, or the commit's, otherwise. Thread-safe. A job
+ * that met another process's commit of the same Idempotency-Key is rolled back and run once
+ * more (it then replays): fn must start from scratch each time. */
 int store_writer_run(struct store_writer *w, store_job_fn fn, void *arg, struct rp_err *err);
 /* Batches committed and jobs run so far (for logs and benchmarks). */
 void store_writer_stats(struct store_writer *w, uint64_t *commits, uint64_t *jobs);
@@ -658,11 +660,19 @@ struct store_delivery {
     int attempts;
 };
 typedef int (*store_delivery_fn)(void *ctx, const struct store_delivery *d, struct rp_err *err);
-/* Up to limit deliveries of webhook that are due at now_ms, each the oldest of its stream. */
+/* Up to limit deliveries of webhook that are due at now_ms, each the oldest of its stream.
+ * Where several processes share the database (PostgreSQL) it is at most one, returned inside
+ * a transaction left open that holds its row (FOR UPDATE SKIP LOCKED: the other processes
+ * skip it, and the events behind it, while it is tried); done, failed or release end that
+ * transaction, and a process killed meanwhile drops the lock with its connection, so the
+ * event is due again at once and delivered once between the processes. A single file has a
+ * single process: nothing is held there. */
 int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int limit,
                          store_delivery_fn fn, void *ctx, struct rp_err *err);
 /* Acknowledged: the delivery row goes. */
 int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, struct rp_err *err);
+/* Returned and not tried (stopping, or the endpoint is held): unchanged, and no longer held. */
+void store_delivery_release(struct store *s);
 /* Not acknowledged: one more attempt counted, and the stream waits until next_at_ms. */
 int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, const char *stream,
                           int64_t next_at_ms, const char *error, struct rp_err *err);

@@ -144,6 +144,9 @@ struct store {
     struct store_q stmt[SQL__COUNT];
     int in_tx;
     int catalogue_dirty; /* this transaction changed services, entities or rules */
+    /* the job failed on what another process committed meanwhile (an Idempotency-Key's
+     * first use): the writer rolls the job back and runs it once more, when it finds that */
+    int job_again;
 };
 
 /* ---- the PostgreSQL backend (data/store_pg.c) ---- */

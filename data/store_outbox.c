@@ -2,7 +2,9 @@
  * data/store_outbox.c - webhooks and their deliveries (migration 0011). Events are written by
  * triggers in the transaction of each change; here the delivery threads read the head of each
  * stream that is due, and record an acknowledgement (the row goes) or a failure (the stream
- * waits). Each call is its own short transaction on the caller's connection.
+ * waits). Each call is its own short transaction on the caller's connection, except on
+ * PostgreSQL, where a delivery is tried inside the transaction that locked it (see
+ * store_deliveries_due in store.h).
  */
 #include "data/store_int.h"
 
@@ -61,12 +63,18 @@ int store_webhooks_each(struct store *s, int active_only, store_webhook_fn fn, v
 int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int limit,
                          store_delivery_fn fn, void *ctx, struct rp_err *err)
 {
-    struct store_q *st = store_stmt(s, SQL_DELIVERIES_DUE, err);
+    struct store_q *st;
     struct store_delivery d;
-    int rc = RP_OK, step = STORE_DONE;
+    int rc = RP_OK, step = STORE_DONE, n = 0;
 
-    if (!st)
-        return err->code;
+    /* PostgreSQL: one at a time, its row locked until the caller says how it went */
+    if (s->pg) {
+        limit = 1;
+        if ((rc = store_begin(s, err)) != RP_OK)
+            return rc;
+    }
+    if (!(st = store_stmt(s, SQL_DELIVERIES_DUE, err)))
+        return store_end(s, err->code, err);
     store_bind_int64(st, 1, webhook);
     store_bind_int64(st, 2, now_ms);
     store_bind_int(st, 3, limit);
@@ -79,18 +87,28 @@ int store_deliveries_due(struct store *s, int64_t webhook, int64_t now_ms, int l
         d.tow_id = store_col_int64(st, 5);
         d.payload = store_col_text(st, 6);
         d.attempts = store_col_int(st, 7);
+        n++;
         rc = fn(ctx, &d, err);
     }
     if (rc == RP_OK && step != STORE_DONE)
         rc = store_sql_error(s, "deliveries", err);
     store_reset(st);
-    return rc;
+    if (rc != RP_OK || n == 0) /* nothing held: the transaction (if any) ends here */
+        return store_end(s, rc, err);
+    return RP_OK;
+}
+
+void store_delivery_release(struct store *s)
+{
+    struct rp_err ignored = {0};
+
+    (void)store_end(s, RP_INVALID_ARGUMENT, &ignored); /* rolls back: nothing was written */
 }
 
 int store_delivery_done(struct store *s, int64_t webhook, int64_t event_id, struct rp_err *err)
 {
     struct store_q *del, *count;
-    int rc = store_begin(s, err);
+    int rc = s->in_tx ? RP_OK : store_begin(s, err); /* PostgreSQL: the claim's transaction */
 
     if (rc != RP_OK)
         return rc;
@@ -110,7 +128,7 @@ int store_delivery_failed(struct store *s, int64_t webhook, int64_t event_id, co
                           int64_t next_at_ms, const char *error, struct rp_err *err)
 {
     struct store_q *retry, *hold, *failed;
-    int rc = store_begin(s, err);
+    int rc = s->in_tx ? RP_OK : store_begin(s, err); /* PostgreSQL: the claim's transaction */
 
     if (rc != RP_OK)
         return rc;

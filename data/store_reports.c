@@ -200,7 +200,15 @@ int store_report_insert(struct store *s, const struct store_report_new *n, int64
     store_bind_blob(st, 2, n->body_hash, STORE_HASH_LEN);
     store_bind_int64(st, 3, *out_id);
     store_bind_text(st, 4, n->token);
-    return store_run(s, st, "idempotency key", err);
+    rc = store_step(st);
+    store_reset(st);
+    if (rc == STORE_E_UNIQUE) {
+        /* the same key's first use committed by another process after our lookup (READ
+         * COMMITTED: a second lookup sees it): not an error, a replay once run again */
+        s->job_again = 1;
+        return rp_err_set(err, RP_CONFLICT, "Idempotency-Key committed meanwhile");
+    }
+    return rc == STORE_DONE ? RP_OK : store_sql_error(s, "idempotency key", err);
 }
 
 int store_report_get(struct store *s, const char *case_no, struct store_report *out,

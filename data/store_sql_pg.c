@@ -383,7 +383,8 @@ const char *const store_sql_pg[SQL__COUNT] = {
                                " WHERE d.webhook_id = $1::bigint AND d.next_at <= $2::bigint AND NOT EXISTS"
                                " (SELECT 1 FROM deliveries h"
                                " WHERE h.webhook_id = $1::bigint AND h.stream = d.stream"
-                               " AND h.event_id < d.event_id) ORDER BY d.event_id LIMIT $3::int",
+                               " AND h.event_id < d.event_id) ORDER BY d.event_id LIMIT $3::int"
+                               " FOR UPDATE OF d SKIP LOCKED", /* see store_deliveries_due */
     [SQL_DELIVERY_DELETE]    = "DELETE FROM deliveries WHERE webhook_id = $1::bigint AND event_id = $2::bigint",
     [SQL_HOOK_DELIVERED]     = "UPDATE webhooks SET delivered = delivered + 1 WHERE id = $1::bigint",
     [SQL_DELIVERY_RETRY]     = "UPDATE deliveries SET attempts = attempts + 1, last_error = $3::text"

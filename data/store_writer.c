@@ -72,9 +72,18 @@ static void run_batch(struct store_writer *w, struct job *batch)
             j->err = err;
             continue;
         }
+        w->s->job_again = 0;
         j->rc = store_run(w->s, w->savepoint, "savepoint", &j->err);
         if (j->rc == RP_OK)
             j->rc = j->fn(w->s, j->arg, &j->err);
+        if (j->rc != RP_OK && w->s->job_again) { /* see struct store: once more, from scratch */
+            w->s->job_again = 0;
+            (void)store_run(w->s, w->rollback_to, "savepoint", &err);
+            memset(&j->err, 0, sizeof j->err);
+            j->rc = j->fn(w->s, j->arg, &j->err);
+            rp_log(RP_LOG_INFO, "writer: a job ran again after another process's commit: %s",
+                   j->rc == RP_OK ? "done" : j->err.msg);
+        }
         if (j->rc != RP_OK)
             (void)store_run(w->s, w->rollback_to, "savepoint", &err);
         (void)store_run(w->s, w->release, "savepoint", &err);

@@ -339,6 +339,7 @@ static void dup_prepare(struct worker *w, const struct store_service *sv, double
 
 static int dup_search(struct store *s, struct dup_ctx *d, struct rp_err *err)
 {
+    d->n = 0; /* the writer may run a job twice (see store_writer_run) */
     if (d->radius <= 0)
         return RP_OK;
     return store_reports_near(s, d->service, d->box, d->since, dup_measure, d, err);

@@ -54,7 +54,16 @@ enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL, F_LIST };
 struct flag_list {
     const char *v[FLAG_LIST_MAX];
     int n;
+    char *copy[FLAG_LIST_MAX]; /* what v points into: one per occurrence of the flag */
+    int ncopy;
 };
+
+static void flag_list_free(struct flag_list *l)
+{
+    for (int i = 0; i < l->ncopy; i++)
+        free(l->copy[i]);
+    l->ncopy = l->n = 0;
+}
 
 struct flag {
     const char *name, *env;
@@ -90,11 +99,13 @@ static int flag_set(const char *cmd, const struct flag *f, const char *v, const 
         return 0;
     case F_LIST: {
         struct flag_list *l = f->dest;
-        char *copy = strdup(v), *save = NULL;
+        char *copy = l->ncopy < FLAG_LIST_MAX ? strdup(v) : NULL, *save = NULL;
+        if (copy)
+            l->copy[l->ncopy++] = copy;
         for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
             if (l->n >= FLAG_LIST_MAX)
                 return usage_error(cmd, "%s: at most %d values", from, FLAG_LIST_MAX);
-            l->v[l->n++] = t; /* the copy lives as long as the process */
+            l->v[l->n++] = t;
         }
         if (!copy || l->n == 0)
             return usage_error(cmd, "%s: empty value", from);
@@ -685,6 +696,8 @@ static int cmd_serve(int argc, char **argv)
         rl_destroy(app.limits);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
+        flag_list_free(&hooks);
+        flag_list_free(&trusted_hooks);
         return fail("serve", &err);
     }
     if (rp_log_start() != 0)
@@ -725,6 +738,8 @@ static int cmd_serve(int argc, char **argv)
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);
     geo_areatile_shutdown(); /* every drawing thread has stopped */
+    flag_list_free(&hooks);
+    flag_list_free(&trusted_hooks);
     rp_info("serve: stopped cleanly");
     rp_log_stop();
     return 0;

@@ -238,6 +238,14 @@ static int keep(void *ctx, const struct store_delivery *d, struct rp_err *err)
     return RP_OK;
 }
 
+/* Frees the events from i on, not tried, and lets go of what the store holds for them. */
+static void release_rest(struct hook *h, struct batch *b, int from)
+{
+    for (int i = from; i < b->n; i++)
+        free(b->v[i].payload);
+    store_delivery_release(h->s);
+}
+
 /* One round: the due heads, in event order. Returns how many were acknowledged, -1 when
  * nothing was due or the round stopped early. */
 static int round_once(struct hook *h)
@@ -258,9 +266,9 @@ static int round_once(struct hook *h)
     for (int i = 0; i < b.n; i++) {
         struct pending *p = &b.v[i];
         int rc;
-        if (stop || atomic_load(&h->o->stopping)) {
-            free(p->payload);
-            continue;
+        if (stop || atomic_load(&h->o->stopping)) { /* still due: for later, or another process */
+            release_rest(h, &b, i);
+            return -1;
         }
         rc = post(h, p, why, sizeof why);
         if (rc == 0) {

@@ -13,7 +13,10 @@
  * most OUTBOX_BACKOFF_MAX_MS), with jitter in the upper half, and tries again, for ever; when
  * the endpoint cannot be reached at all the whole webhook waits the same. Deliveries are rows,
  * so they survive restarts and SIGKILL (at least once: an event acknowledged just before a
- * kill may come again, with the same id). Only webhooks marked trusted receive the reporter's
+ * kill may come again, with the same id). Processes sharing a PostgreSQL database deliver each
+ * event once between them: a thread tries one event at a time inside the transaction that
+ * locked its row (FOR UPDATE SKIP LOCKED), and a killed process's lock goes with its
+ * connection. Only webhooks marked trusted receive the reporter's
  * contact ("contact": name, email, phone) and a tow's plate.
  */
 #ifndef OUTBOX_H

@@ -7,12 +7,19 @@
  * Then two servers on one database under load, one of them killed with SIGKILL: no case
  * number twice, none skipped, no acknowledged case lost, an Idempotency-Key replayed across the
  * two; and what one process changes shows in the other's tiles, catalogue, tow lookup and live
- * truck map within a second (LISTEN/NOTIFY). Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
+ * truck map within a second (LISTEN/NOTIFY). The same Idempotency-Key sent to both at the same
+ * moment, twenty times: one case each time, one 201 and one replay. Two processes with the
+ * same webhook deliver every event once between them (a slow receiver here counts them).
+ * Needs REPORTA_PG, the URI of a database on a cluster where it may create databases
  * (scripts/pg start prints one); without it the test is skipped (exit 77).
  */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -311,6 +318,91 @@ static void test_changes_reach_the_other_process(void)
     CHECK_INT_EQ(it_stop(&b, SIGTERM), 0);
 }
 
+
+/* The same key posted to both processes at one instant, ROUNDS times: each time one 201 and
+ * one replay of the same case, never an error (the loser's insert meets the winner's key:
+ * the writer runs the job again and it replays). */
+#define RACE_ROUNDS 20
+
+struct race_slot {
+    long status;
+    char id[32];
+};
+
+static void race_post(const struct it_server *s, const char *key, const struct timespec *at,
+                      struct race_slot *out)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    char line[96];
+    struct it_reply r;
+    json_t *j;
+    const char *body = "{\"service_code\":\"basura\",\"lat\":8.9712,\"lon\":-79.5318}";
+
+    snprintf(line, sizeof line, "Idempotency-Key: %s", key);
+    h = curl_slist_append(h, line);
+    clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, at, NULL);
+    out->status = it_request(s, "POST", "/api/v1/reports", body, strlen(body), h, &r) == 0
+                      ? r.status : -1;
+    j = it_json(&r);
+    snprintf(out->id, sizeof out->id, "%s",
+             json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id")) : "");
+    json_decref(j);
+    free(r.body);
+    curl_slist_free_all(h);
+}
+
+static int log_count(const struct it_server *s, const char *needle)
+{
+    char line[1024];
+    FILE *fp = fopen(s->log, "r");
+    int n = 0;
+
+    while (fp && fgets(line, sizeof line, fp))
+        n += strstr(line, needle) != NULL;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
+static void race_idempotency_keys(struct it_server *a, struct it_server *b)
+{
+    struct race_slot *slot = mmap(NULL, sizeof *slot * 2, PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int bad = 0, again;
+
+    CHECK(slot != MAP_FAILED);
+    for (int k = 0; k < RACE_ROUNDS; k++) {
+        char key[48];
+        struct timespec at;
+        pid_t pid;
+
+        snprintf(key, sizeof key, "race-%d-%d", (int)getpid(), k);
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_nsec += 50 * 1000000; /* both leave 50 ms from now */
+        if (at.tv_nsec >= 1000000000)
+            at.tv_sec++, at.tv_nsec -= 1000000000;
+        memset(slot, 0, sizeof *slot * 2);
+        if ((pid = fork()) == 0) {
+            race_post(b, key, &at, &slot[1]);
+            _exit(0);
+        }
+        race_post(a, key, &at, &slot[0]);
+        waitpid(pid, NULL, 0);
+        if (!((slot[0].status == 201 && slot[1].status == 200) ||
+              (slot[0].status == 200 && slot[1].status == 201)) ||
+            !slot[0].id[0] || strcmp(slot[0].id, slot[1].id) != 0) {
+            if (bad++ < 5)
+                CHECK_REPORT("key %s at once on both: %ld %s and %ld %s", key, slot[0].status,
+                             slot[0].id, slot[1].status, slot[1].id);
+        }
+    }
+    again = log_count(a, "ran again after another process") + log_count(b, "ran again after another process");
+    fprintf(stderr, "   %d keys sent to both processes at once: %d answered wrong; %d times the"
+                    " loser's insert met the winner's key and replayed\n", RACE_ROUNDS, bad, again);
+    CHECK_INT_EQ(bad, 0);
+    munmap(slot, sizeof *slot * 2);
+}
+
 #define CLIENTS 6 /* of IT_ACK_CLIENTS */
 
 static void test_two_processes_one_database(void)
@@ -342,6 +434,7 @@ static void test_two_processes_one_database(void)
         CHECK_STR_EQ(json_string_value(json_object_get(j, "id")), ids_first);
         json_decref(j);
     }
+    race_idempotency_keys(&srv, &second);
     for (int c = 0; c < CLIENTS; c++)
         if ((pids[c] = fork()) == 0)
             it_ack_client(servers[c % 2], c, a);
@@ -378,6 +471,110 @@ static void test_two_processes_one_database(void)
     munmap(a, sizeof *a);
 }
 
+
+/* ---- two processes, one webhook: each event delivered once between them ---- */
+
+#define HOOK_SECRET  "it-pg-hook-secret-0123456789"
+#define HOOK_MAX     512
+#define HOOK_REPORTS 30
+
+static struct {
+    pthread_mutex_t lock;
+    char id[HOOK_MAX][40];
+    int n;
+} rx = {PTHREAD_MUTEX_INITIALIZER, {{0}}, 0};
+
+static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **state)
+{
+    static int first;
+    struct MHD_Response *res;
+    enum MHD_Result ok;
+    const char *id;
+
+    (void)cls, (void)url, (void)method, (void)version, (void)data;
+    if (!*state) {
+        *state = &first;
+        return MHD_YES;
+    }
+    if (*size) {
+        *size = 0;
+        return MHD_YES;
+    }
+    usleep(30 * 1000); /* a slow receiver: both processes have time to want the same event */
+    id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Reporta-Event-Id");
+    pthread_mutex_lock(&rx.lock);
+    if (rx.n < HOOK_MAX)
+        snprintf(rx.id[rx.n++], sizeof rx.id[0], "%s", id ? id : "");
+    pthread_mutex_unlock(&rx.lock);
+    res = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    ok = MHD_queue_response(c, MHD_HTTP_OK, res);
+    MHD_destroy_response(res);
+    return ok;
+}
+
+static void test_outbox_once_across_processes(void)
+{
+    struct sockaddr_in sa = {0};
+    struct MHD_Daemon *d;
+    struct it_server w[2];
+    char url[96];
+    char *extra[] = {"--webhook", url, "--webhook-secret", HOOK_SECRET, "--webhook-backoff-ms",
+                     "100", NULL};
+    long base, expected = 0, left = -1;
+    int dups = 0, n;
+
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                             MHD_USE_ERROR_LOG,
+                         0, NULL, NULL, on_hook, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/hook",
+             (unsigned)MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+    CHECK(it_start(&w[0], uri, extra) == 0);
+    CHECK(it_start(&w[1], uri, extra) == 0);
+    base = count_on("SELECT coalesce(max(id), 0) FROM events");
+    for (int i = 0; i < HOOK_REPORTS; i++) {
+        struct it_reply r;
+        char body[128];
+        snprintf(body, sizeof body,
+                 "{\"service_code\":\"hueco\",\"lat\":%.4f,\"lon\":-79.53}", 8.99 + i * 0.0003);
+        CHECK(it_send(&w[i % 2], "POST", "/api/v1/reports", NULL, body, &r) == 0);
+        CHECK_INT_EQ(r.status, 201);
+        free(r.body);
+    }
+    snprintf(url, sizeof url, "SELECT count(*) FROM events WHERE id > %ld", base);
+    expected = count_on(url);
+    for (int t = 0; t < 300 && left != 0; t++) { /* 30 s at most */
+        usleep(100 * 1000);
+        left = count_on("SELECT count(*) FROM deliveries");
+    }
+    usleep(300 * 1000); /* a duplicate still on its way arrives */
+    pthread_mutex_lock(&rx.lock);
+    n = rx.n;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < i; k++)
+            if (strcmp(rx.id[i], rx.id[k]) == 0) {
+                if (dups++ < 3)
+                    CHECK_REPORT("event %s delivered twice", rx.id[i]);
+                break;
+            }
+    pthread_mutex_unlock(&rx.lock);
+    fprintf(stderr, "   %ld events, %d deliveries received from two processes, %d twice,"
+                    " %ld left undelivered\n", expected, n, dups, left);
+    CHECK(expected >= HOOK_REPORTS);
+    CHECK_INT_EQ(left, 0);
+    CHECK_INT_EQ(dups, 0);
+    CHECK_INT_EQ(n, expected);
+    CHECK_INT_EQ(it_stop(&w[0], SIGTERM), 0);
+    CHECK_INT_EQ(it_stop(&w[1], SIGTERM), 0);
+    MHD_stop_daemon(d);
+}
+
 int main(void)
 {
     const char *base = getenv("REPORTA_PG");
@@ -405,6 +602,7 @@ int main(void)
     RUN(test_maps_stats_export_open311);
     RUN(test_changes_reach_the_other_process);
     RUN(test_two_processes_one_database);
+    RUN(test_outbox_once_across_processes);
     CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
     snprintf(create, sizeof create, "DROP DATABASE %s", dbname);
     it_pg_exec(base, create, NULL);
