@@ -635,6 +635,26 @@ int store_export_page(struct store *s, const char *after_created, int64_t after_
 typedef int (*store_month_fn)(void *ctx, const char *month, int64_t cases, struct rp_err *err);
 int store_export_months(struct store *s, store_month_fn fn, void *ctx, struct rp_err *err);
 
+/* ---- backup (store_backup.c): SpatiaLite files only ---- */
+
+struct progress;
+struct store_backup_info {
+    int pages;
+    int64_t bytes;
+};
+/* An online, consistent copy of the file db at to (replaced whole, atomically), while the
+ * server runs; p (NULL: none) counts pages. PostgreSQL: refused, with what to use instead. */
+int store_backup(const char *db, const char *to, struct progress *p, struct store_backup_info *info,
+                 struct rp_err *err);
+
+struct store_verify_info {
+    int integrity_ok, rtrees_ok, foreign_keys_ok, schema;
+    int64_t reports, photos;
+};
+/* Opens the file read-only and runs PRAGMA integrity_check, rtreecheck on the spatial
+ * indexes and PRAGMA foreign_key_check; the first failure is the error. */
+int store_verify(const char *path, struct store_verify_info *v, struct rp_err *err);
+
 /* ---- outbox (store_outbox.c) ---- */
 
 #define STORE_URL_MAX    1024

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/progress.h"
 #include "data/store.h"
 #include "geo/locate.h"
 #include "media/store.h"
@@ -47,23 +48,28 @@
 #define THREADS_MAX       256
 #define EXIT_USAGE        2
 
-enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL, F_LIST };
+enum ftype { F_STR, F_UINT, F_PORT, F_DOUBLE, F_LEVEL, F_LIST, F_CONFIG };
+
+/* Where the value being set comes from: the environment, the --config file, the command
+ * line. A list flag set by a later source starts again (a flag replaces the file's list). */
+enum fsource { SRC_ENV = 1, SRC_FILE, SRC_ARGV };
+static enum fsource parse_src;
+static char *config_text; /* the --config file, its values pointed into; freed by config_free */
+
+#define CONFIG_MAX_BYTES (1 << 20)
 
 /* A flag given several times (F_LIST); from the environment, values separated by spaces. */
 #define FLAG_LIST_MAX 16
 struct flag_list {
     const char *v[FLAG_LIST_MAX];
     int n;
-    char *copy[FLAG_LIST_MAX]; /* what v points into: one per occurrence of the flag */
-    int ncopy;
+    int src; /* enum fsource of the values in v */
 };
 
-static void flag_list_free(struct flag_list *l)
-{
-    for (int i = 0; i < l->ncopy; i++)
-        free(l->copy[i]);
-    l->ncopy = l->n = 0;
-}
+/* What list values point into: each occurrence's copy, kept until exit (flags_free). */
+#define FLAG_COPIES_MAX 64
+static char *flag_copies[FLAG_COPIES_MAX];
+static int flag_ncopies;
 
 struct flag {
     const char *name, *env;
@@ -97,11 +103,17 @@ static int flag_set(const char *cmd, const struct flag *f, const char *v, const 
             return usage_error(cmd, "%s: empty value", from);
         *(const char **)f->dest = v;
         return 0;
+    case F_CONFIG: /* read before the other flags: see parse */
+        return 0;
     case F_LIST: {
         struct flag_list *l = f->dest;
-        char *copy = l->ncopy < FLAG_LIST_MAX ? strdup(v) : NULL, *save = NULL;
+        if (l->src != (int)parse_src) {
+            l->n = 0;
+            l->src = (int)parse_src;
+        }
+        char *copy = flag_ncopies < FLAG_COPIES_MAX ? strdup(v) : NULL, *save = NULL;
         if (copy)
-            l->copy[l->ncopy++] = copy;
+            flag_copies[flag_ncopies++] = copy;
         for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
             if (l->n >= FLAG_LIST_MAX)
                 return usage_error(cmd, "%s: at most %d values", from, FLAG_LIST_MAX);
@@ -147,17 +159,115 @@ static void help(const char *cmd, const char *synopsis, const char *about, const
                fl->env ? fl->env : "", fl->env ? "]" : "");
 }
 
-/* Environment first, then argv. Non-flag arguments go to pos (at most npos). Returns 0, or
- * an exit code: EXIT_USAGE for errors, -1 after --help. */
+static void config_free(void)
+{
+    free(config_text);
+    config_text = NULL;
+}
+
+/* At exit: every value the flags kept (main registers it). */
+static void flags_free(void)
+{
+    config_free();
+    for (int i = 0; i < flag_ncopies; i++)
+        free(flag_copies[i]);
+    flag_ncopies = 0;
+}
+
+/* A --config file: "name = value" lines with the flags' names ("# ..." and blank lines
+ * ignored; a value may be in double quotes; a list flag's name repeated adds a value).
+ * Unknown names, lines without "=", and a file over CONFIG_MAX_BYTES are errors naming where. */
+static int config_apply(const char *cmd, const char *path, const struct flag *flags)
+{
+    FILE *fp = fopen(path, "r");
+    size_t n = 0;
+    char *line, *next;
+    int lineno = 0;
+
+    if (!fp)
+        return usage_error(cmd, "--config %s: %s", path, strerror(errno));
+    config_free();
+    config_text = malloc(CONFIG_MAX_BYTES + 1);
+    if (config_text)
+        n = fread(config_text, 1, CONFIG_MAX_BYTES + 1, fp);
+    fclose(fp);
+    if (!config_text)
+        return usage_error(cmd, "--config %s: out of memory", path);
+    if (n > CONFIG_MAX_BYTES)
+        return usage_error(cmd, "--config %s: larger than %d bytes", path, CONFIG_MAX_BYTES);
+    config_text[n] = '\0';
+    for (line = config_text; line; line = next) {
+        char *eq, *name, *value, *end, from[300];
+        const struct flag *f;
+
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        end = line + strlen(line);
+        while (end > line && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+            *--end = '\0';
+        if (!*line || *line == '#')
+            continue;
+        if (!(eq = strchr(line, '=')))
+            return usage_error(cmd, "%s:%d: not a \"name = value\" line", path, lineno);
+        name = line;
+        value = eq + 1;
+        for (end = eq; end > name && (end[-1] == ' ' || end[-1] == '\t');)
+            end--;
+        *end = '\0';
+        while (*value == ' ' || *value == '\t')
+            value++;
+        if (value[0] == '"' && strlen(value) >= 2 && value[strlen(value) - 1] == '"') {
+            value[strlen(value) - 1] = '\0';
+            value++;
+        }
+        for (f = flags; f->name; f++)
+            if (strcmp(f->name, name) == 0)
+                break;
+        if (!f->name || f->type == F_CONFIG)
+            return usage_error(cmd, "%s:%d: unknown key '%s'", path, lineno, name);
+        snprintf(from, sizeof from, "%s:%d %s", path, lineno, name);
+        if (flag_set(cmd, f, value, from))
+            return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* The environment first, then the --config file (from --config or its environment variable,
+ * when flags has an F_CONFIG entry), then argv: a later source wins. Non-flag arguments go to
+ * pos (at most npos). Returns 0, or an exit code: EXIT_USAGE for errors, -1 after --help. */
 static int parse(const char *cmd, int argc, char **argv, const struct flag *flags, const char **pos,
                  int npos, int *got, const char *synopsis, const char *about)
 {
+    const char *config = NULL;
+
     *got = 0;
+    parse_src = SRC_ENV;
     for (const struct flag *f = flags; f->name; f++) {
         const char *v = f->env ? getenv(f->env) : NULL;
+        if (f->type == F_CONFIG) {
+            config = v && v[0] ? v : NULL;
+            for (int i = 0; i < argc; i++) { /* the last --config given */
+                size_t len = strlen(f->name);
+                if (strncmp(argv[i], "--", 2) || strncmp(argv[i] + 2, f->name, len))
+                    continue;
+                if (argv[i][2 + len] == '=')
+                    config = argv[i] + 3 + len;
+                else if (!argv[i][2 + len] && i + 1 < argc)
+                    config = argv[i + 1];
+            }
+            continue;
+        }
         if (v && v[0] && flag_set(cmd, f, v, f->env))
             return EXIT_USAGE;
     }
+    parse_src = SRC_FILE;
+    if (config && config_apply(cmd, config, flags))
+        return EXIT_USAGE;
+    parse_src = SRC_ARGV;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v, *eq;
         const struct flag *f;
@@ -374,6 +484,48 @@ static int cmd_keys(int argc, char **argv)
     return rc == RP_OK ? 0 : fail("keys", &err);
 }
 
+/* ---- backup ---- */
+
+static int cmd_backup(int argc, char **argv)
+{
+    const char *db = "reporta.db", *to = NULL;
+    const struct flag flags[] = {
+        {"db", "REPORTA_DB", F_STR, &db, 0, 0, "SpatiaLite file to copy (the server may be running)"},
+        {"to", NULL, F_STR, &to, 0, 0, "the copy (replaced whole when it exists)"},
+        {0},
+    };
+    struct store_backup_info info;
+    struct store_verify_info v;
+    struct progress p;
+    struct rp_err err = {0};
+    int got, rc;
+
+    rc = parse("backup", argc, argv, flags, NULL, 0, &got, "--db FILE --to FILE",
+               "Copies the database while the server runs: one consistent snapshot (SQLite's\n"
+               "backup API under one read transaction; the server's commits meanwhile are not\n"
+               "in it), written beside --to and renamed over it once complete and fsynced.\n"
+               "Then opens the copy and checks it: PRAGMA integrity_check, the spatial indexes\n"
+               "(rtreecheck) and foreign keys. Exit 0 only when the copy passed every check.\n"
+               "PostgreSQL: use pg_dump or pg_basebackup.");
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!to)
+        return usage_error("backup", "--to is required");
+    progress_start(&p, "backup", "pages", 0);
+    rc = store_backup(db, to, &p, &info, &err);
+    if (rc == RP_OK)
+        progress_end(&p);
+    if (rc == RP_OK)
+        rc = store_verify(to, &v, &err);
+    if (rc != RP_OK)
+        return fail("backup", &err);
+    printf("backup: %s -> %s: %d pages (%.1f MB); integrity ok, %d spatial indexes ok, "
+           "foreign keys ok; schema %d, %lld cases, %lld photos\n",
+           db, to, info.pages, (double)info.bytes / 1e6, v.rtrees_ok, v.schema,
+           (long long)v.reports, (long long)v.photos);
+    return 0;
+}
+
 /* ---- serve ---- */
 
 static double seconds_since(const struct timespec *t0)
@@ -524,7 +676,10 @@ static int cmd_serve(int argc, char **argv)
     unsigned followup_s = FOLLOWUP_INTERVAL_S;
     const char *web_dir = REPORTA_WEB_DIR;
     struct web_options web_opt = {NULL, NULL};
+    const char *config_path = NULL;
     const struct flag flags[] = {
+        {"config", "REPORTA_CONFIG", F_CONFIG, &config_path, 0, 0,
+         "file of name = value lines, these flags' names (flags win over it, it over $VARS)"},
         {"db", "REPORTA_DB", F_STR, &app.cfg.db, 0, 0,
          "SpatiaLite file, or postgresql://... (PostgreSQL + PostGIS), from reporta init"},
         {"media", "REPORTA_MEDIA", F_STR, &app.cfg.media, 0, 0, "photo directory"},
@@ -696,8 +851,6 @@ static int cmd_serve(int argc, char **argv)
         rl_destroy(app.limits);
         geo_index_destroy(ix, &gc);
         geo_ctx_fini(&gc);
-        flag_list_free(&hooks);
-        flag_list_free(&trusted_hooks);
         return fail("serve", &err);
     }
     if (rp_log_start() != 0)
@@ -738,8 +891,6 @@ static int cmd_serve(int argc, char **argv)
     geo_ctx_fini(&gc);
     pthread_mutex_destroy(&app.workers_lock);
     geo_areatile_shutdown(); /* every drawing thread has stopped */
-    flag_list_free(&hooks);
-    flag_list_free(&trusted_hooks);
     rp_info("serve: stopped cleanly");
     rp_log_stop();
     return 0;
@@ -756,12 +907,14 @@ static const struct {
     {"serve", cmd_serve, "run the HTTP API"},
     {"import-areas", cmd_import_areas, "import a boundary layer (GeoJSON or Shapefile)"},
     {"keys", cmd_keys, "create, list and revoke API keys"},
+    {"backup", cmd_backup, "copy the database while the server runs, and check the copy"},
 };
 
 int main(int argc, char **argv)
 {
     const char *lvl = getenv("REPORTA_LOG_LEVEL");
 
+    atexit(flags_free);
     if (lvl && strcmp(lvl, "warn") == 0)
         rp_log_set_level(RP_LOG_WARN);
     else if (lvl && strcmp(lvl, "debug") == 0)
