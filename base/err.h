@@ -39,7 +39,8 @@
     X(NO_MEMORY,              500, "out_of_memory")        \
     X(STORAGE,                500, "storage_error")        \
     X(IO,                     500, "io_error")             \
-    X(UNAVAILABLE,            503, "unavailable")
+    X(UNAVAILABLE,            503, "unavailable")          \
+    X(INSUFFICIENT_STORAGE,   507, "insufficient_storage")
 /* clang-format on */
 
 #define RP_ERR_ENUM(name, status, slug) RP_##name,
@@ -48,7 +49,9 @@ enum rp_code { RP_ERR_MAP(RP_ERR_ENUM) RP__CODE_COUNT };
 
 struct rp_err {
     enum rp_code code;
-    char msg[RP_ERR_MSG_MAX]; /* 4xx: shown to the client; 5xx: logged only */
+    /* 4xx: shown to the client; 5xx: logged only, except RP_INSUFFICIENT_STORAGE's (a full
+     * disk or a read-only database: the client is told which, and that nothing was saved) */
+    char msg[RP_ERR_MSG_MAX];
 };
 
 /* Keeps the first error only: a later call on an already-set err changes nothing. Returns code. */

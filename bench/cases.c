@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/progress.h"
 #include "geo/locate.h"
 #include "server/areas.h"
 
@@ -130,6 +131,7 @@ static int gen(const char *db, long long n, unsigned seed)
     time_t now = time(NULL);
     long long done = 0;
     double total_w = 0;
+    struct progress pr;
     int rc;
     char token[64];
     clock_t c0 = clock();
@@ -146,7 +148,9 @@ static int gen(const char *db, long long n, unsigned seed)
     nw.actor = "bench";
     nw.actor_role = "admin";
     srand(seed);
+    progress_start(&pr, "bench_cases gen", "cases", (uint64_t)n);
     while (rc == RP_OK && done < n) {
+        progress_set(&pr, (uint64_t)done);
         rc = store_begin(s, &err);
         for (int i = 0; rc == RP_OK && i < BATCH && done < n; i++, done++) {
             struct geo_place p;
@@ -185,6 +189,10 @@ static int gen(const char *db, long long n, unsigned seed)
             }
         }
         rc = store_end(s, rc, &err);
+    }
+    if (rc == RP_OK) {
+        progress_set(&pr, (uint64_t)done);
+        progress_end(&pr);
     }
     geo_index_destroy(ix, &gc);
     store_close(s);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/progress.h"
 #include "data/store.h"
 
 #define FILL_BATCH 10000
@@ -56,7 +57,8 @@ static int fill(const char *db, long long want, const char *points_file)
     struct store *s = NULL;
     struct rp_err err = {0};
     struct store_report_new n;
-    long long have = 0;
+    long long have = 0, from;
+    struct progress pr;
     int np = 0, rc, replayed;
     char line[128], token[64];
     FILE *fp = fopen(points_file, "r");
@@ -86,7 +88,10 @@ static int fill(const char *db, long long want, const char *points_file)
     n.actor = "bench";
     n.actor_role = "admin";
     srand(7);
+    progress_start(&pr, "bench_ingest fill", "cases", want > have ? (uint64_t)(want - have) : 0);
+    from = have;
     while (rc == RP_OK && have < want) {
+        progress_set(&pr, (uint64_t)(have - from));
         rc = store_begin(s, &err);
         for (int i = 0; rc == RP_OK && i < FILL_BATCH && have < want; i++, have++) {
             int64_t id;
@@ -100,6 +105,10 @@ static int fill(const char *db, long long want, const char *points_file)
             rc = store_report_insert(s, &n, &id, &replayed, token, &err);
         }
         rc = store_end(s, rc, &err);
+    }
+    if (rc == RP_OK) {
+        progress_set(&pr, (uint64_t)(have - from));
+        progress_end(&pr);
     }
     store_close(s);
     if (rc != RP_OK) {

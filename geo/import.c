@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/progress.h"
+
 #define XZ_MAGIC     "\xfd" "7zXZ"
 #define PROBLEMS_MAX 10000 /* past this, problems are counted but not kept */
 
@@ -407,6 +409,9 @@ int geo_import_normalize(struct geo_import *imp, struct geo_ctx *gc, struct rp_e
         GEOSGeometry *g = f->geom;
         char *reason;
 
+        if (imp->progress)
+            progress_set(imp->progress, i / 2);
+
         if (pj) {
             GEOSGeometry *t = GEOSGeom_transformXY_r(gc->geos, g, to_wgs84, pj);
             GEOSGeom_destroy_r(gc->geos, g);
@@ -498,6 +503,8 @@ int geo_import_assign_parents(struct geo_import *imp, struct geo_ctx *gc,
     for (size_t i = 0; i < imp->n; i++) {
         struct geo_feature *f = &imp->v[i];
         const struct geo_area *p;
+        if (imp->progress)
+            progress_set(imp->progress, imp->n / 2 + i / 2);
         if (!f->geom)
             continue;
         if (f->parent) {

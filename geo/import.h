@@ -35,7 +35,10 @@ struct geo_import {
     char **problems;
     size_t nproblems, cap_problems;
     size_t errors, repaired, parents_found;
+    struct progress *progress; /* NULL, or counts normalize + parents (half an area each) */
 };
+
+struct progress;
 
 void geo_import_init(struct geo_import *imp, enum rp_level level);
 void geo_import_fini(struct geo_import *imp, struct geo_ctx *gc);

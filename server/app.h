@@ -43,9 +43,12 @@ struct config {
     unsigned tile_cache_mb;                   /* rendered tiles kept in memory */
     unsigned lookup_rate;                     /* tow lookups/min per address; 0: unlimited */
     unsigned metrics_loopback;                /* 1: GET /metrics from 127.0.0.1/::1 without a key */
+    const struct proxy_set *proxies;          /* --trusted-proxy; NULL or empty: none */
+    const char *tls_cert_pem, *tls_key_pem;   /* --tls-cert, --tls-key contents; NULL: HTTP */
 };
 
 struct worker;
+struct proxy_set;
 struct rl_table;
 struct cases_cache;
 struct tiles;

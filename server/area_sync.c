@@ -140,7 +140,10 @@ static int new_read(struct geo_ctx *gc, const char *dir, struct new_areas *na, F
 
     for (int l = 0; rc == RP_OK && l < RP_LEVEL_COUNT; l++) {
         char *path = na->path[l];
-        struct areas_import_opts o = {path, (enum rp_level)l, {"code", "name", "parent"}, NULL};
+        char label[64];
+        struct areas_import_opts o = {path, (enum rp_level)l, {"code", "name", "parent"}, NULL,
+                                      label};
+        snprintf(label, sizeof label, "areas: %s", rp_level_name((enum rp_level)l));
         snprintf(path, sizeof na->path[l], "%s/%s.geojson.xz", dir, files[l]);
         rc = areas_read(gc, &o, parents, &na->imp[l], report, err);
         geo_index_destroy(parents, gc);

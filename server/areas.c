@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/progress.h"
 
 static int add_area(void *ctx, const struct store_area *a, struct rp_err *err)
 {
@@ -116,6 +117,7 @@ int areas_read(struct geo_ctx *gc, const struct areas_import_opts *o,
                const struct geo_index *parents, struct geo_import *imp, FILE *report,
                struct rp_err *err)
 {
+    struct progress p;
     int rc;
 
     if (is_shapefile(o->path)) {
@@ -126,10 +128,20 @@ int areas_read(struct geo_ctx *gc, const struct areas_import_opts *o,
     } else {
         rc = geo_import_read_geojson(imp, gc, o->path, &o->fields, err);
     }
+    if (rc == RP_OK && o->progress) { /* repairing and finding parents: the slow part */
+        progress_start(&p, o->progress, "areas", imp->n);
+        imp->progress = &p;
+    }
     if (rc == RP_OK)
         rc = geo_import_normalize(imp, gc, err);
     if (rc == RP_OK)
         rc = geo_import_assign_parents(imp, gc, parents, err);
+    if (imp->progress) {
+        progress_set(&p, imp->n);
+        if (rc == RP_OK)
+            progress_end(&p);
+        imp->progress = NULL;
+    }
     for (size_t i = 0; i < imp->nproblems; i++)
         fprintf(report, "%s: %s\n", o->path, imp->problems[i]);
     if (rc == RP_OK && imp->errors)

@@ -18,6 +18,7 @@ struct areas_import_opts {
     enum rp_level level;
     struct geo_import_fields fields;
     const char *charset; /* shapefile DBF text encoding; NULL: UTF-8 */
+    const char *progress; /* a progress line with this label on stderr; NULL: none */
 };
 
 /* Builds and freezes the index from every area in the store. Caller destroys it. */

@@ -4,10 +4,13 @@
  * to cfg.body_max_bytes (413 as soon as Content-Length says it is larger), then routed through
  * server/routes.c to a handler on the same thread. Every reply is built here: JSON serialised
  * by jansson, errors as {"error":{"code","message"}} with the status from base/err.h, a 5xx
- * message logged but never shown. One access log line per request at completion.
+ * message logged but never shown (507's aside). One access log line per request at completion.
+ * A target whose %-decoding holds a NUL or bytes that are not UTF-8 is refused (400) before
+ * routing: see unescape().
  */
 #include "server/http.h"
 #include "server/metrics.h"
+#include "server/proxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -276,7 +279,8 @@ static void error_reply(struct http_req *req, struct http_res *res, int rc)
 
     if (status >= 500) {
         rp_error("%s %s: %s: %s", req->method_name, req->path, rp_err_slug(code), msg);
-        msg = "the server could not complete the request";
+        if (code != RP_INSUFFICIENT_STORAGE) /* its words are for the client (base/err.h) */
+            msg = "the server could not complete the request";
     }
     if (status == 401) { /* RFC 6750: a 401 says how to authenticate */
         int has = 0;
@@ -287,6 +291,15 @@ static void error_reply(struct http_req *req, struct http_res *res, int rc)
     }
     json_decref(res->json);
     res->json = json_pack("{s:{s:s, s:s}}", "error", "code", rp_err_slug(code), "message", msg);
+    if (!res->json) { /* msg quotes bytes of the request that are not UTF-8: say it in ASCII */
+        char ascii[RP_ERR_MSG_MAX];
+        snprintf(ascii, sizeof ascii, "%s", msg);
+        for (char *p = ascii; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        res->json =
+            json_pack("{s:{s:s, s:s}}", "error", "code", rp_err_slug(code), "message", ascii);
+    }
     res->status = status;
 }
 
@@ -422,6 +435,8 @@ struct http_conn {
     char ip[48];
     unsigned char addr[16];
     size_t addr_len;
+    unsigned char full6[16]; /* an IPv6 peer's whole address (addr keeps its /64) */
+    int bad_target; /* set by unescape() while MHD parses a request line, taken by admit() */
 };
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -449,6 +464,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
         memcpy(c->addr, &a->sin6_addr, c->addr_len = 8);
+        memcpy(c->full6, &a->sin6_addr, 16);
         inet_ntop(AF_INET6, &a->sin6_addr, c->ip, sizeof c->ip);
     }
 }
@@ -460,16 +476,41 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* A %-decoded path segment, query key or value that C strings and the database can carry as it
+ * is: no NUL (MHD's decoding would end the string there, "/static/B/js/api.js%00.png" naming
+ * api.js) and valid UTF-8 (PostgreSQL refuses other text, JSON cannot hold it). */
+static int target_text_ok(const char *s, size_t n)
+{
+    json_t *t = memchr(s, '\0', n) ? NULL : json_stringn(s, n); /* jansson checks the UTF-8 */
+    int ok = t != NULL;
+
+    json_decref(t);
+    return ok;
+}
+
+/* MHD's own %-decoding, called for the path and each query key and value before on_request
+ * sees the request; what target_text_ok refuses marks the connection, and admit() answers 400
+ * (MHD parses one request of a connection at a time). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    struct http_conn *c = conn_of(conn);
+    size_t n = MHD_http_unescape(s);
+
+    (void)cls;
+    if (c && !target_text_ok(s, n))
+        c->bad_target = 1;
+    return n;
+}
+
 static unsigned limit_ip(struct http_req *req, int write)
 {
-    const struct http_conn *c = req->client;
     const struct config *cfg = &req->app->cfg;
-    unsigned char key[1 + sizeof c->addr];
+    unsigned char key[1 + sizeof req->addr];
     double rate = write ? cfg->ip_write_rate : cfg->ip_read_rate;
 
     key[0] = write ? RL_IP_WRITE : RL_IP_READ;
-    memcpy(key + 1, c->addr, c->addr_len);
-    return rl_take(req->app->limits, key, 1 + c->addr_len, rate, rate * APP_BURST_SECONDS,
+    memcpy(key + 1, req->addr, req->addr_len);
+    return rl_take(req->app->limits, key, 1 + req->addr_len, rate, rate * APP_BURST_SECONDS,
                    req->t0_us);
 }
 
@@ -497,15 +538,14 @@ static int too_many(struct http_res *res, unsigned wait, const char *who)
 int http_limit_address(struct http_req *req, struct http_res *res, unsigned cls,
                        double per_minute, double burst)
 {
-    const struct http_conn *c = req->client;
-    unsigned char key[1 + sizeof c->addr];
+    unsigned char key[1 + sizeof req->addr];
     unsigned wait;
 
-    if (per_minute <= 0 || !c)
+    if (per_minute <= 0 || !req->client)
         return RP_OK;
     key[0] = (unsigned char)(RL_CLASS_OWN + cls);
-    memcpy(key + 1, c->addr, c->addr_len);
-    wait = rl_take(req->app->limits, key, 1 + c->addr_len, per_minute / 60.0, burst, req->t0_us);
+    memcpy(key + 1, req->addr, req->addr_len);
+    wait = rl_take(req->app->limits, key, 1 + req->addr_len, per_minute / 60.0, burst, req->t0_us);
     return wait ? too_many(res, wait, "address") : RP_OK;
 }
 
@@ -532,9 +572,16 @@ static int admit(struct http_req *req, struct http_res *res)
 {
     const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int write = !(req->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS));
+    struct http_conn *c = conn_of(req->conn);
+    int bad_target = c && c->bad_target;
     unsigned wait;
     int rc;
 
+    if (c)
+        c->bad_target = 0; /* the next request on this connection starts clean */
+    if (bad_target)
+        return rp_err_set(&res->err, RP_INVALID_ARGUMENT,
+                          "the path or query holds %%00 or bytes that are not UTF-8");
     if (target_len(req) > APP_URL_MAX_BYTES)
         return rp_err_set(&res->err, RP_URI_TOO_LONG, "the path is over %d bytes",
                           APP_URL_MAX_BYTES);
@@ -686,6 +733,47 @@ static int offload(struct http_req *req)
     return 0;
 }
 
+#define XFF_MAX 8 /* X-Forwarded-For headers read; a proxy sends one */
+
+struct xff {
+    const char *v[XFF_MAX];
+    int n;
+};
+
+static enum MHD_Result add_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct xff *x = cls;
+    (void)kind;
+    if (value && strcasecmp(key, "X-Forwarded-For") == 0 && x->n < XFF_MAX)
+        x->v[x->n++] = value;
+    return MHD_YES;
+}
+
+/* From a trusted proxy: the client X-Forwarded-For names (see server/proxy.h). */
+static void client_behind_proxy(struct http_req *req, const struct http_conn *c)
+{
+    struct proxy_addr peer = {0}, client;
+    struct xff x = {{0}, 0};
+
+    if (c->addr_len == 4) {
+        peer.family = AF_INET;
+        memcpy(peer.bytes, c->addr, 4);
+    } else if (c->addr_len) {
+        peer.family = AF_INET6;
+        memcpy(peer.bytes, c->full6, 16);
+    }
+    snprintf(peer.text, sizeof peer.text, "%s", c->ip);
+    if (!proxy_trusted(req->app->cfg.proxies, &peer))
+        return;
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_xff, &x);
+    proxy_client(req->app->cfg.proxies, &peer, x.v, x.n, &client);
+    snprintf(req->ip_buf, sizeof req->ip_buf, "%s", client.text);
+    req->ip = req->ip_buf;
+    req->addr_len = client.family == AF_INET ? 4 : 8; /* an IPv6 client is keyed by its /64 */
+    memcpy(req->addr, client.bytes, req->addr_len);
+}
+
 static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, const char *url,
                                 const char *method)
 {
@@ -702,9 +790,23 @@ static struct http_req *req_new(struct app *app, struct MHD_Connection *conn, co
     req->method_name = method;
     req->path = url;
     req->ip = c->ip;
+    memcpy(req->addr, c->addr, req->addr_len = c->addr_len);
+    if (app->cfg.proxies && app->cfg.proxies->n)
+        client_behind_proxy(req, c);
     req->who.role = AUTH_ANONYMOUS;
     atomic_fetch_add(&app->inflight, 1);
     return req;
+}
+
+/* What req->body has allocated for len bytes and a NUL: a power of two, so that appending
+ * reallocates only when the length crosses one (len is at most the route's body cap). */
+static size_t body_room(size_t len)
+{
+    size_t room = 4096;
+
+    while (room < len + 1)
+        room *= 2;
+    return room;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -740,13 +842,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 req->body = NULL;
                 req->body_len = 0;
             } else {
-                char *b = realloc(req->body, req->body_len + *upload_size + 1);
+                size_t len = req->body_len + *upload_size;
+                char *b = req->body;
+                /* Room doubles: a chunked body comes one chunk a call, and 1-byte chunks must
+                 * not each copy all the bytes before them. */
+                if (!b || body_room(len) != body_room(req->body_len))
+                    b = realloc(req->body, body_room(len));
                 if (!b)
                     return MHD_NO;
                 memcpy(b + req->body_len, upload, *upload_size);
                 req->body = b;
-                req->body_len += *upload_size;
-                b[req->body_len] = '\0';
+                req->body_len = len;
+                b[len] = '\0';
             }
         }
         *upload_size = 0;
@@ -979,6 +1086,8 @@ struct form_ctx {
     http_form_fn fn;
     void *ctx;
     int rc;
+    int urlencoded;     /* values %-decoded by MHD, where a %00 would cut one short */
+    struct rp_err *err;
 };
 
 static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -989,18 +1098,22 @@ static enum MHD_Result form_iter(void *cls, enum MHD_ValueKind kind, const char 
     struct form_ctx *f = cls;
 
     (void)kind, (void)transfer_encoding;
+    if (f->urlencoded && memchr(data, '\0', size)) {
+        f->rc = rp_err_set(f->err, RP_INVALID_ARGUMENT, "form field %.60s holds %%00", key);
+        return MHD_NO;
+    }
     f->rc = f->fn(f->ctx, key, filename, content_type, data, size, off);
     return f->rc == RP_OK ? MHD_YES : MHD_NO;
 }
 
 int http_body_form(struct http_req *req, http_form_fn fn, void *ctx, struct rp_err *err)
 {
-    struct form_ctx f = {fn, ctx, RP_OK};
+    struct form_ctx f = {fn, ctx, RP_OK, 0, err};
     struct MHD_PostProcessor *pp;
     enum MHD_Result ok;
 
-    if (!http_content_type_is(req, "application/x-www-form-urlencoded") &&
-        !http_content_type_is(req, "multipart/form-data"))
+    f.urlencoded = http_content_type_is(req, "application/x-www-form-urlencoded");
+    if (!f.urlencoded && !http_content_type_is(req, "multipart/form-data"))
         return rp_err_set(err, RP_UNSUPPORTED_MEDIA_TYPE,
                           "send the body as application/x-www-form-urlencoded or "
                           "multipart/form-data");
@@ -1110,9 +1223,16 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         return rp_err_set(err, RP_UNAVAILABLE, "worker pool did not start");
     }
     the_pool = &srv->pool;
+    /* native TLS (GnuTLS under libmicrohttpd) when --tls-cert and --tls-key are given */
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)app->cfg.tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)app->cfg.tls_cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    int use_tls = app->cfg.tls_cert_pem && app->cfg.tls_key_pem;
     srv->d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME,
+            MHD_ALLOW_SUSPEND_RESUME | (use_tls ? MHD_USE_TLS : 0),
         0, NULL, NULL, on_request,
         app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app, MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)app->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.timeout_s,
@@ -1120,13 +1240,15 @@ int http_server_start(struct app *app, struct http_server **out, unsigned *bound
         app->cfg.ip_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)APP_HEADER_MAX_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, NULL, MHD_OPTION_END);
+        on_connection, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
+        use_tls ? tls : tls + 2, MHD_OPTION_END);
     if (!srv->d) {
         pool_stop(&srv->pool);
         the_pool = NULL;
         close(srv->fd);
         free(srv);
-        return rp_err_set(err, RP_UNAVAILABLE, "libmicrohttpd did not start");
+        return rp_err_set(err, RP_UNAVAILABLE, "libmicrohttpd did not start%s",
+                          use_tls ? " (is --tls-key the key of --tls-cert?)" : "");
     }
     *out = srv;
     return RP_OK;

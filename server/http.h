@@ -43,7 +43,11 @@ struct http_req {
     const struct route *route; /* NULL: 404, or 405 when allowed != 0 */
     unsigned allowed;          /* methods the path has */
     struct principal who;      /* the caller, from Authorization */
-    const char *ip;            /* client address as text, for the log ("-" unknown) */
+    const char *ip;            /* client address as text, for the log ("-" unknown): the
+                                  connection's, or X-Forwarded-For's from a trusted proxy */
+    unsigned char addr[16];    /* the same address, as rate limits key it */
+    size_t addr_len;
+    char ip_buf[48];
     char *body;
     size_t body_len, body_max;
     int body_too_large;

@@ -5,6 +5,7 @@
  * variable is read first and the command line overrides it. Bad flags exit 2 naming the flag.
  */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -33,6 +34,7 @@
 #include "server/followup.h"
 #include "server/listen.h"
 #include "server/outbox.h"
+#include "server/proxy.h"
 #include "server/ratelimit.h"
 #include "server/routes.h"
 #include "server/scorecard.h"
@@ -165,6 +167,20 @@ static void config_free(void)
     config_text = NULL;
 }
 
+/* What the flags read from files and keep until exit (a TLS key is wiped first). */
+#define TLS_PEM_MAX (1 << 20)
+static struct {
+    char *p;
+    size_t n;
+} flag_kept[4];
+static int flag_nkept;
+
+static void flag_keep(char *p, size_t n)
+{
+    if (flag_nkept < 4)
+        flag_kept[flag_nkept].p = p, flag_kept[flag_nkept++].n = n;
+}
+
 /* At exit: every value the flags kept (main registers it). */
 static void flags_free(void)
 {
@@ -172,6 +188,11 @@ static void flags_free(void)
     for (int i = 0; i < flag_ncopies; i++)
         free(flag_copies[i]);
     flag_ncopies = 0;
+    for (int i = 0; i < flag_nkept; i++) {
+        OPENSSL_cleanse(flag_kept[i].p, flag_kept[i].n);
+        free(flag_kept[i].p);
+    }
+    flag_nkept = 0;
 }
 
 /* A --config file: "name = value" lines with the flags' names ("# ..." and blank lines
@@ -392,7 +413,8 @@ static int cmd_import_areas(int argc, char **argv)
         return usage_error("import-areas", "FILE is required");
     if (level < 0 || !code || !name)
         return usage_error("import-areas", "--level, --code and --name are required");
-    o = (struct areas_import_opts){file[0], (enum rp_level)level, {code, name, parent}, charset};
+    o = (struct areas_import_opts){file[0], (enum rp_level)level, {code, name, parent}, charset,
+                                   "import-areas"};
     rc = store_open(db, &s, &err);
     if (rc == RP_OK)
         rc = store_migrate(s, &applied, &err);
@@ -667,7 +689,8 @@ static int cmd_serve(int argc, char **argv)
 {
     struct app app = {0};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    struct flag_list hooks = {0}, trusted_hooks = {0};
+    struct flag_list hooks = {0}, trusted_hooks = {0}, proxy_list = {0};
+    static struct proxy_set proxies; /* app.cfg points at it for the server's life */
     const char *hook_secret = NULL;
     unsigned hook_backoff_ms = OUTBOX_BACKOFF_MS;
     struct outbox *outbox = NULL;
@@ -676,7 +699,7 @@ static int cmd_serve(int argc, char **argv)
     unsigned followup_s = FOLLOWUP_INTERVAL_S;
     const char *web_dir = REPORTA_WEB_DIR;
     struct web_options web_opt = {NULL, NULL};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *tls_cert_file = NULL, *tls_key_file = NULL;
     const struct flag flags[] = {
         {"config", "REPORTA_CONFIG", F_CONFIG, &config_path, 0, 0,
          "file of name = value lines, these flags' names (flags win over it, it over $VARS)"},
@@ -733,6 +756,11 @@ static int cmd_serve(int argc, char **argv)
          "XYZ template of the app's base map (default: this server's /tiles/areas PNG)"},
         {"basemap-attribution", "REPORTA_BASEMAP_ATTRIBUTION", F_STR,
          &web_opt.basemap_attribution, 0, 0, "credit line shown with that base map"},
+        {"trusted-proxy", "REPORTA_TRUSTED_PROXIES", F_LIST, &proxy_list, 0, 0,
+         "address or CIDR of a reverse proxy whose X-Forwarded-For is believed; repeatable"},
+        {"tls-cert", "REPORTA_TLS_CERT", F_STR, &tls_cert_file, 0, 0,
+         "PEM certificate (chain): serve HTTPS; needs --tls-key"},
+        {"tls-key", "REPORTA_TLS_KEY", F_STR, &tls_key_file, 0, 0, "PEM private key of --tls-cert"},
         {0},
     };
     struct http_server *srv = NULL;
@@ -762,13 +790,46 @@ static int cmd_serve(int argc, char **argv)
                               NULL,
                               TILES_CACHE_MB_DEFAULT,
                               APP_LOOKUP_RATE,
-                              0};
+                              0,
+                              NULL,
+                              NULL,
+                              NULL};
     rc = parse("serve", argc, argv, flags, NULL, 0, &got,
                "[--db FILE] [--media DIR] [--port N] [--listen ADDR] [--threads N]",
                "Runs the HTTP API. Prints 'reporta: listening on http://ADDR:PORT' as its first\n"
                "line on stdout; SIGTERM or SIGINT stop it after in-flight requests finish.");
     if (rc)
         return rc < 0 ? 0 : rc;
+    for (int i = 0; i < proxy_list.n; i++) {
+        struct rp_err perr = {0};
+        if (proxy_add(&proxies, proxy_list.v[i], &perr) != RP_OK)
+            return usage_error("serve", "%s", perr.msg);
+    }
+    app.cfg.proxies = &proxies;
+    if (!tls_cert_file != !tls_key_file)
+        return usage_error("serve", "--tls-cert and --tls-key go together");
+    if (tls_cert_file) {
+        static char *pem[2]; /* kept for the server's life, freed at exit (flags_free) */
+        const char *files[2] = {tls_cert_file, tls_key_file};
+        for (int i = 0; i < 2; i++) {
+            size_t n = 0;
+            FILE *fp = fopen(files[i], "r");
+            if (!fp)
+                return usage_error("serve", "--tls-%s %s: %s", i ? "key" : "cert", files[i],
+                                   strerror(errno));
+            pem[i] = calloc(1, TLS_PEM_MAX + 2);
+            if (pem[i]) {
+                flag_keep(pem[i], TLS_PEM_MAX + 2);
+                n = fread(pem[i], 1, TLS_PEM_MAX + 1, fp);
+            }
+            fclose(fp);
+            if (!pem[i] || n == 0 || n > TLS_PEM_MAX)
+                return usage_error("serve", "--tls-%s %s: empty, or larger than %d bytes",
+                                   i ? "key" : "cert", files[i], TLS_PEM_MAX);
+        }
+        app.cfg.tls_cert_pem = pem[0];
+        app.cfg.tls_key_pem = pem[1];
+    }
     if ((hooks.n || trusted_hooks.n) && (!hook_secret || strlen(hook_secret) < 16 ||
                                          strlen(hook_secret) >= STORE_SECRET_MAX))
         return usage_error("serve", "--webhook needs --webhook-secret of 16 to %d characters",
@@ -855,7 +916,8 @@ static int cmd_serve(int argc, char **argv)
     }
     if (rp_log_start() != 0)
         rp_warn("serve: no logger thread; access lines are written one by one");
-    printf("reporta: listening on http://%s:%u\n", app.cfg.listen, port);
+    printf("reporta: listening on %s://%s:%u\n", app.cfg.tls_cert_pem ? "https" : "http",
+           app.cfg.listen, port);
     fflush(stdout);
     {
         char shown[512];

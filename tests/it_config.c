@@ -4,6 +4,9 @@
  * --config is given, a list flag in the file (webhook) is replaced by the command line's; an
  * unknown key, a line without "=", and a missing file stop the server before it listens, with
  * the file, the line and the key named. The allowed CORS origin is what shows which source won.
+ * And --trusted-proxy: X-Forwarded-For's client gets its own rate-limit bucket and log lines
+ * when the connection comes from a trusted proxy, and is ignored from anywhere else. And native
+ * TLS (--tls-cert, --tls-key).
  * usage: it_config PANAMA_DB   (REPORTA_BIN names the binary)
  */
 #include <jansson.h>
@@ -149,6 +152,133 @@ static void test_lists_replace(void)
     CHECK_INT_EQ(it_stop(&s, SIGTERM), 0);
 }
 
+
+/* GETs of /healthz from it_from with X-Forwarded-For xff (NULL: none) until the first 429;
+ * how many were answered 200 (stops at max). */
+static int gets_until_429(const struct it_server *s, const char *xff, int max)
+{
+    char line[128];
+    int ok = 0;
+
+    for (int i = 0; i < max; i++) {
+        struct curl_slist *h = NULL;
+        struct it_reply r;
+        if (xff) {
+            snprintf(line, sizeof line, "X-Forwarded-For: %s", xff);
+            h = curl_slist_append(h, line);
+        }
+        CHECK(it_request(s, "GET", "/api/v1/services", NULL, 0, h, &r) == 0);
+        curl_slist_free_all(h);
+        free(r.body);
+        if (r.status == 429)
+            break;
+        ok += r.status == 200;
+    }
+    return ok;
+}
+
+/* --trusted-proxy: rate limits and log lines under X-Forwarded-For's client only when the
+ * connection comes from a trusted address (127.0.0.2 here; 127.0.0.1 is "the internet"). */
+static void test_trusted_proxy(void)
+{
+    char *extra[] = {"--trusted-proxy", "127.0.0.2/32", "--trusted-proxy", "10.0.0.0/8",
+                     "--ip-read-rate", "3", NULL};
+    char *bad[] = {"reporta", "serve", "--db", (char *)panama_db, "--port", "0",
+                   "--trusted-proxy", "10.0.0.0/33", NULL};
+    char err[1024];
+    struct it_server s;
+    int a, b, c, d;
+
+    CHECK(it_start(&s, panama_db, extra) == 0);
+    /* through the proxy: two clients, a bucket each (a burst is 2 s x 3/s = 6) */
+    it_from = "127.0.0.2";
+    a = gets_until_429(&s, "203.0.113.7", 20);
+    b = gets_until_429(&s, "203.0.113.8", 20);
+    /* the proxy's own hop chain: the rightmost address not a proxy is the client */
+    c = gets_until_429(&s, "198.51.100.1, 203.0.113.9, 10.1.2.3", 20);
+    /* from an untrusted address the header is ignored: one bucket, whatever it says */
+    it_from = "127.0.0.1";
+    d = gets_until_429(&s, "203.0.113.10", 20);
+    d += gets_until_429(&s, "203.0.113.11", 20);
+    it_from = NULL;
+    fprintf(stderr, "   behind the trusted proxy: 203.0.113.7 got %d, .8 got %d, the chain's"
+                    " .9 got %d; from an untrusted address, two forged headers got %d in all\n",
+            a, b, c, d);
+    CHECK_INT_EQ(a, 6);
+    CHECK_INT_EQ(b, 6);
+    CHECK_INT_EQ(c, 6);
+    CHECK_INT_EQ(d, 6);
+    CHECK_INT_EQ(it_stop_keep(&s, SIGTERM), 0);
+    CHECK(it_log_contains(&s, " 203.0.113.7 ") || it_log_contains(&s, "203.0.113.7 "));
+    CHECK(it_log_contains(&s, "203.0.113.9"));
+    CHECK(!it_log_contains(&s, "198.51.100.1"));
+    CHECK(!it_log_contains(&s, "203.0.113.10") && !it_log_contains(&s, "203.0.113.11"));
+    CHECK(!it_log_contains(&s, "10.1.2.3 "));
+    it_stop(&s, SIGTERM);
+    CHECK_INT_EQ(it_run(bad, err, sizeof err), 2);
+    CHECK(strstr(err, "prefix length") != NULL);
+}
+
+static size_t sink(char *p, size_t size, size_t n, void *ctx)
+{
+    (void)p;
+    *(size_t *)ctx += size * n;
+    return size * n;
+}
+
+/* GET url (https with ca as the trusted CA); the status, or -1 when no HTTP answer came. */
+static long tls_get(const char *url, const char *ca)
+{
+    CURL *c = curl_easy_init();
+    long status = -1;
+    size_t got = 0;
+
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    if (ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* --tls-cert and --tls-key: HTTPS on the port (a certificate made here with openssl), plain
+ * HTTP refused there; a key that is not the certificate's, or only one of the two, refused. */
+static void test_native_tls(void)
+{
+    char cert[128], key[128], other[128], cmd[1024], url[96], err[1024];
+    char *extra[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    char *mismatch[] = {"reporta", "serve", "--db", (char *)panama_db, "--port", "0",
+                        "--tls-cert", cert, "--tls-key", other, NULL};
+    char *half[] = {"reporta", "serve", "--db", (char *)panama_db, "--port", "0", "--tls-cert",
+                    cert, NULL};
+    struct it_server s;
+
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(other, sizeof other, "%s/other.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 2"
+             " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 &&"
+             " openssl genrsa -out '%s' 2048 >/dev/null 2>&1",
+             key, cert, other);
+    CHECK(system(cmd) == 0);
+    CHECK(it_start(&s, panama_db, extra) == 0);
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/healthz", s.port);
+    CHECK_INT_EQ(tls_get(url, cert), 200); /* verified against the certificate */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/healthz", s.port);
+    CHECK_INT_EQ(tls_get(url, NULL), -1); /* plain HTTP on the TLS port: no answer */
+    CHECK_INT_EQ(it_stop(&s, SIGTERM), 0);
+    CHECK(it_run(mismatch, err, sizeof err) != 0);
+    CHECK_INT_EQ(it_run(half, err, sizeof err), 2);
+    CHECK(strstr(err, "--tls-cert and --tls-key go together") != NULL);
+    fprintf(stderr, "   HTTPS with the certificate; plain HTTP on that port gets nothing; a foreign"
+                    " key and a lone certificate refused\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -163,6 +293,8 @@ int main(int argc, char **argv)
     RUN(test_precedence);
     RUN(test_bad_files);
     RUN(test_lists_replace);
+    RUN(test_trusted_proxy);
+    RUN(test_native_tls);
     curl_global_cleanup();
     {
         char cmd[128];
