@@ -244,7 +244,7 @@ static int attr_ok(json_t *def, json_t *v)
 
 /* Attributes against the service's Open311 definitions: known codes only, valid values,
  * required ones present. */
-static int check_attributes(const struct store_service *sv, json_t *given, struct rp_err *err)
+int cases_attributes_check(const struct store_service *sv, json_t *given, struct rp_err *err)
 {
     json_t *defs = sv->attributes[0] ? json_loads(sv->attributes, 0, NULL) : json_array();
     const char *key;
@@ -386,7 +386,8 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     if (!found || !out->service.active)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "unknown service_code %.40s",
                           in->service_code);
-    if (in->attributes && (rc = check_attributes(&out->service, in->attributes, err)) != RP_OK)
+    if (in->attributes &&
+        (rc = cases_attributes_check(&out->service, in->attributes, err)) != RP_OK)
         return rc;
     double lat = in->lat, lon = in->lon;
     const char *source = in->location_source ? in->location_source : "device";

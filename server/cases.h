@@ -72,6 +72,11 @@ struct cases_created {
     json_t *duplicates;           /* [{"id", "distance_m", "status", "created_at"}], owned */
 };
 
+/* given (a report's attributes object) against sv's Open311 attribute definitions: known
+ * codes only, values of their datatype (list values from the list), the required ones there.
+ * RP_INVALID_ARGUMENT naming the attribute; RP_INTERNAL for unreadable definitions. Pure. */
+int cases_attributes_check(const struct store_service *sv, json_t *given, struct rp_err *err);
+
 /* Validates against the catalogue (service active, attributes), locates, routes, finds
  * possible duplicates, then commits through app->writer. RP_OK means durable. */
 int cases_create(struct app *app, struct worker *w, const struct principal *who,

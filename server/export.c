@@ -47,7 +47,7 @@ static int day_parse(const char *d, time_t *out)
     char tail;
 
     if (!d || strlen(d) != 10 || sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) != 3 || m < 1 ||
-        m > 12 || dd < 1 || dd > 31 || y < 1970 || y > 9999)
+        m > 12 || dd < 1 || dd > 31 || y < 1970 || y > 9998) /* the day after stays 4 digits */
         return -1;
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
@@ -66,16 +66,19 @@ int export_range(const char *from, const char *to, const char *month, char since
     snprintf(since, STORE_TIME_MAX, "%s", "0000");
     snprintf(until, STORE_TIME_MAX, "%s", "9999");
     if (month) {
-        int y, m;
+        int y, m, ok;
         char tail;
-        if ((from || to) || strlen(month) != 7 ||
-            sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || m < 1 || m > 12 || y < 1970)
+        ok = !(from || to) && strlen(month) == 7 &&
+             sscanf(month, "%4d-%2d%c", &y, &m, &tail) == 2 && m >= 1 && m <= 12 && y >= 1970;
+        if (ok) {
+            snprintf(day, sizeof day, "%04d-%02d-01", y, m);
+            ok = day_parse(day, &a) == 0;
+            snprintf(day, sizeof day, "%04d-%02d-01", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+            ok = ok && day_parse(day, &b) == 0; /* the month after, in day_parse's years too */
+        }
+        if (!ok)
             return rp_err_set(err, RP_INVALID_ARGUMENT,
                               "month is YYYY-MM (2026-11), and comes without from and to");
-        snprintf(day, sizeof day, "%04d-%02d-01", y, m);
-        day_parse(day, &a);
-        snprintf(day, sizeof day, "%04d-%02d-01", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
-        day_parse(day, &b);
         rp_utc_format(a + PANAMA_OFFSET_S, since);
         rp_utc_format(b + PANAMA_OFFSET_S, until);
         return RP_OK;

@@ -203,9 +203,12 @@ static int form_field(void *ctx, const char *name, const char *filename,
     json_t *dst = f->fields, *old;
     char key[64];
     const char *k = name;
-    size_t n = strlen(name);
+    size_t n;
 
     (void)content_type;
+    if (!name) /* libmicrohttpd's name for a part without Content-Disposition's name= */
+        return rp_err_set(f->err, RP_INVALID_ARGUMENT, "a form part has no name");
+    n = strlen(name);
     if (strcmp(name, "media") == 0) {
         unsigned char *p;
         if (f->media_len + size > MEDIA_MAX_BYTES)
@@ -284,6 +287,58 @@ static int field_number(struct form *f, const char *name, double min, double max
     return RP_OK;
 }
 
+/* The rest of the case from the form, once service_code is there and in->nphotos is known:
+ * strings point into f, the reporter's name into name. */
+static int form_case(struct form *f, struct cases_input *in, char name[STORE_NAME_MAX],
+                     struct rp_err *err)
+{
+    const char *first = field(f, "first_name"), *last = field(f, "last_name");
+    int rc = RP_OK;
+
+    /* without lat/long, the photo's EXIF position stands in (and only then) */
+    in->has_point = !in->nphotos || field(f, "lat") || field(f, "long");
+    if (in->has_point)
+        rc = field_number(f, "lat", -90, 90, &in->lat, err);
+    if (rc == RP_OK && in->has_point)
+        rc = field_number(f, "long", -180, 180, &in->lon, err);
+    in->description = field(f, "description");
+    in->address = field(f, "address_string");
+    in->device_id = field(f, "device_id");
+    in->reporter_email = field(f, "email");
+    in->reporter_phone = field(f, "phone");
+    snprintf(name, STORE_NAME_MAX, "%s%s%s", first ? first : "", first && last ? " " : "",
+             last ? last : "");
+    in->reporter_name = name[0] ? name : NULL;
+    in->attributes = json_object_size(f->attrs) ? f->attrs : NULL;
+    if (rc == RP_OK && ((in->description && strlen(in->description) > CASES_DESC_MAX) ||
+                        (in->address && strlen(in->address) >= STORE_TEXT_MAX) ||
+                        (in->reporter_email && strlen(in->reporter_email) >= STORE_NAME_MAX) ||
+                        (in->reporter_phone && strlen(in->reporter_phone) >= 64) ||
+                        (in->device_id && strlen(in->device_id) >= STORE_NAME_MAX) ||
+                        strlen(in->service_code) >= STORE_CODE_MAX))
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "a field is too long");
+    return rc;
+}
+
+int h_open311_form_check(struct http_req *req, struct rp_err *err)
+{
+    struct form f = {json_object(), json_object(), NULL, 0, err};
+    struct cases_input in = {0};
+    char name[STORE_NAME_MAX];
+    int rc = f.fields && f.attrs ? http_body_form(req, form_field, &f, err) : RP_NO_MEMORY;
+
+    in.service_code = field(&f, "service_code");
+    if (rc == RP_OK && !in.service_code)
+        rc = rp_err_set(err, RP_INVALID_ARGUMENT, "service_code is required");
+    in.nphotos = f.media != NULL; /* as if the photo had decoded */
+    if (rc == RP_OK)
+        rc = form_case(&f, &in, name, err);
+    json_decref(f.fields);
+    json_decref(f.attrs);
+    free(f.media);
+    return rc;
+}
+
 static int requests_create(struct http_req *req, struct http_res *res, enum open311_format fmt)
 {
     static _Thread_local struct cases_created c;
@@ -307,29 +362,8 @@ static int requests_create(struct http_req *req, struct http_res *res, enum open
     }
     in.photos = &photo;
     in.nphotos = nphotos;
-    /* without lat/long, the photo's EXIF position stands in (and only then) */
-    in.has_point = !nphotos || field(&f, "lat") || field(&f, "long");
-    if (rc == RP_OK && in.has_point)
-        rc = field_number(&f, "lat", -90, 90, &in.lat, &res->err);
-    if (rc == RP_OK && in.has_point)
-        rc = field_number(&f, "long", -180, 180, &in.lon, &res->err);
-    in.description = field(&f, "description");
-    in.address = field(&f, "address_string");
-    in.device_id = field(&f, "device_id");
-    in.reporter_email = field(&f, "email");
-    in.reporter_phone = field(&f, "phone");
-    snprintf(name, sizeof name, "%s%s%s", field(&f, "first_name") ? field(&f, "first_name") : "",
-             field(&f, "first_name") && field(&f, "last_name") ? " " : "",
-             field(&f, "last_name") ? field(&f, "last_name") : "");
-    in.reporter_name = name[0] ? name : NULL;
-    in.attributes = json_object_size(f.attrs) ? f.attrs : NULL;
-    if (rc == RP_OK && ((in.description && strlen(in.description) > CASES_DESC_MAX) ||
-                        (in.address && strlen(in.address) >= STORE_TEXT_MAX) ||
-                        (in.reporter_email && strlen(in.reporter_email) >= STORE_NAME_MAX) ||
-                        (in.reporter_phone && strlen(in.reporter_phone) >= 64) ||
-                        (in.device_id && strlen(in.device_id) >= STORE_NAME_MAX) ||
-                        strlen(in.service_code) >= STORE_CODE_MAX))
-        rc = rp_err_set(&res->err, RP_INVALID_ARGUMENT, "a field is too long");
+    if (rc == RP_OK)
+        rc = form_case(&f, &in, name, &res->err);
     if (rc == RP_OK && idem) {
         json_t *all = json_pack("{s:O, s:O, s:s}", "fields", f.fields, "attributes", f.attrs,
                                 "media", nphotos ? photo.sha256 : "");

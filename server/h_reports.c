@@ -244,6 +244,8 @@ static int multipart_part(void *ctx, const char *name, const char *filename,
     struct multipart *m = ctx;
 
     (void)filename, (void)content_type;
+    if (!name) /* libmicrohttpd's name for a part without Content-Disposition's name= */
+        return rp_err_set(m->err, RP_INVALID_ARGUMENT, "a form part has no name");
     if (strcmp(name, m->photo_name) == 0) {
         if (offset == 0 && ++m->nphotos > CASES_PHOTOS_MAX)
             return rp_err_set(m->err, RP_INVALID_ARGUMENT, "at most %d photos",
@@ -306,6 +308,20 @@ static int read_body(struct http_req *req, struct multipart *m, json_t **out, st
                             *je.text ? je.text : "not an object");
         }
     }
+    return rc;
+}
+
+int h_reports_body_check(struct http_req *req, struct rp_err *err)
+{
+    struct multipart m = {.photo_name = "photo", .err = err};
+    struct cases_input in;
+    json_t *body = NULL;
+    int rc = read_body(req, &m, &body, err);
+
+    if (rc == RP_OK)
+        rc = parse_report(body, m.nphotos, &in, err);
+    multipart_free(&m);
+    json_decref(body);
     return rc;
 }
 
@@ -503,7 +519,7 @@ int h_reports_query(struct http_req *req, struct store_report_query *q, char *st
                     size_t n, struct rp_err *err)
 {
     const char *v;
-    double limit, cursor;
+    double limit = LIST_LIMIT_DEFAULT, cursor = 0;
     int rc = RP_OK;
 
     memset(q, 0, sizeof *q);
@@ -532,8 +548,10 @@ int h_reports_query(struct http_req *req, struct store_report_query *q, char *st
         rc = http_query_double(req, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, &limit, err);
     if (rc == RP_OK)
         rc = http_query_double(req, "cursor", 0, 0, 9e15, &cursor, err);
-    q->limit = (int)limit;
-    q->before_id = (int64_t)cursor;
+    if (rc == RP_OK) { /* after a refusal limit may hold the number refused, past any int */
+        q->limit = (int)limit;
+        q->before_id = (int64_t)cursor;
+    }
     return rc;
 }
 

@@ -204,13 +204,15 @@ int open311_parse_time(const char *in, char *utc, size_t n)
     }
     if (*rest)
         return 0;
-    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    /* %d takes signs and fewer digits: "2-1-1" and "T-1:-1:-1" must not pass */
+    if (tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
+        tm.tm_sec > 60 || oh < 0 || oh > 23 || om < 0 || om > 59)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     t = timegm(&tm) - off;
     gmtime_r(&t, &tm);
-    strftime(utc, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return 1;
+    /* the stored form, which sorts as the time does: four digits of year, nothing else */
+    return strftime(utc, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 20;
 }

@@ -24,6 +24,11 @@ int open311_reply(struct http_res *res, enum open311_format fmt, int status, con
 /* The spec's error body: [{"code": STATUS, "description": msg}], <errors><error>... */
 int open311_error(struct http_res *res, enum open311_format fmt, int rc);
 
+/* POST requests.{json,xml}'s form read as server/h_open311.c reads it, up to where the photo
+ * would be decoded and the store asked (an api_key is not looked up): RP_OK or the error the
+ * handler would answer. For the fuzzers (tests/fuzz_open311.c). */
+int h_open311_form_check(struct http_req *req, struct rp_err *err);
+
 /* "2026-11-23T16:40:09Z" (UTC, as stored) -> "2026-11-23T11:40:09-05:00". */
 void open311_time(const char *utc, char *out, size_t n);
 /* ISO 8601 with Z or an offset, or a date -> UTC "YYYY-MM-DDTHH:MM:SSZ"; 0 when unreadable. */

@@ -198,7 +198,7 @@ static int device_time(const char *in, char out[STORE_TIME_MAX])
     return 1;
 }
 
-static int point_parse(json_t *p, int64_t now_s, struct store_position *out, struct rp_err *err)
+int tows_point_parse(json_t *p, int64_t now_s, struct store_position *out, struct rp_err *err)
 {
     json_t *lat = json_object_get(p, "lat"), *lon = json_object_get(p, "lon");
     json_t *at = json_object_get(p, "at"), *sp = json_object_get(p, "speed_kmh");
@@ -336,7 +336,7 @@ int tows_positions_add(struct app *app, struct worker *w, const struct principal
     now_s = tows_epoch(now);
     for (size_t i = 0; rc == RP_OK && i < total; i++) {
         struct rp_err e = {0};
-        if (point_parse(json_array_get(points, i), now_s, &v[n], &e) == RP_OK)
+        if (tows_point_parse(json_array_get(points, i), now_s, &v[n], &e) == RP_OK)
             n++;
         else if (point_error(out->errors, i, &e) != 0)
             rc = rp_err_set(err, RP_NO_MEMORY, "positions");

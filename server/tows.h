@@ -72,6 +72,9 @@ struct tows_posted {
 int tows_positions_add(struct app *app, struct worker *w, const struct principal *who,
                        const char *truck, json_t *points, struct tows_posted *out,
                        struct rp_err *err);
+/* One of those points checked and read into out (its time as UTC with milliseconds), as
+ * tows_positions_add reads each; now_s is the server's clock. Pure; for the fuzzers too. */
+int tows_point_parse(json_t *p, int64_t now_s, struct store_position *out, struct rp_err *err);
 /* A truck's path since `since` (UTC; NULL: the last TOWS_TRACK_DEFAULT_S) as a GeoJSON
  * FeatureCollection of points, oldest first. Operators of its entity and admins. */
 int tows_track_json(struct tows *t, struct worker *w, const struct principal *who,
