@@ -289,8 +289,10 @@ static void test_driver_lookup(void)
     CHECK(a.len == b.len && memcmp(a.body, b.body, a.len) == 0);
     free(b.body);
     b = (struct it_reply){0};
+    /* a NUL in the query is refused before any lookup (400, as every %00 in a target is) */
     CHECK(it_get(&srv, "/api/v1/tows/lookup?plate=AB4521&ticket=%25%00x", &b) == 0);
-    CHECK(a.len == b.len && memcmp(a.body, b.body, a.len) == 0);
+    CHECK_INT_EQ(b.status, 400);
+    CHECK(strstr(b.body, "AB4521") == NULL && strstr(b.body, "yard") == NULL);
     /* typed another way, with the right ticket typed another way: status and history too */
     CHECK(it_get(&srv, "/api/v1/tows/lookup?plate=ab%204521&ticket=b%202026%20778812", &c) == 0);
     CHECK_INT_EQ(c.status, 200);
