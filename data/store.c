@@ -9,6 +9,7 @@
 #include "data/store_sql_pg.h"
 
 
+#include <errno.h>
 #include <spatialite.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -425,9 +426,42 @@ static const char *const pragmas = "PRAGMA journal_mode=WAL;"
                                    "PRAGMA foreign_keys=ON;"
                                    "PRAGMA temp_store=MEMORY;";
 
+/* The class of the connection's last failure that is the storage's, not ours: a full disk or
+ * quota (SQLite says SQLITE_FULL for ENOSPC on a write, an I/O error with EDQUOT, or ENOSPC when
+ * it grows the -shm) or a database that cannot be written (SQLITE_READONLY, or EROFS behind an
+ * I/O error: a filesystem the kernel turned read-only under us). STORE_E_OTHER otherwise. */
+static int failure_class(struct store *s)
+{
+    int rc, e;
+
+    if (s->pg)
+        return store_pg_errclass(s);
+    if (!s->db)
+        return STORE_E_OTHER;
+    rc = sqlite3_extended_errcode(s->db);
+    e = sqlite3_system_errno(s->db);
+    if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT)))
+        return STORE_E_FULL;
+    if ((rc & 0xff) == SQLITE_READONLY ||
+        (((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN) && e == EROFS))
+        return STORE_E_READONLY;
+    return STORE_E_OTHER;
+}
+
+/* A full or read-only database is 507 with words for the client (nothing in them but that):
+ * it passes when the operator frees space, and the next write works on the same connection.
+ * The backend's own words go to the log. */
 int store_sql_error(struct store *s, const char *what, struct rp_err *err)
 {
-    return rp_err_set(err, RP_STORAGE, "%s: %s", what, s ? store_errmsg(s) : "?");
+    int c = s ? failure_class(s) : STORE_E_OTHER;
+
+    if (c != STORE_E_FULL && c != STORE_E_READONLY)
+        return rp_err_set(err, RP_STORAGE, "%s: %s", what, s ? store_errmsg(s) : "?");
+    if (err && err->code == RP_OK)
+        rp_error("store: %s: %s", what, store_errmsg(s));
+    return rp_err_set(err, RP_INSUFFICIENT_STORAGE, "%s: nothing was saved; try again later",
+                      c == STORE_E_FULL ? "the database's disk is full"
+                                        : "the database is read-only");
 }
 
 const char *store_errmsg(struct store *s)
@@ -593,6 +627,10 @@ int store_exec(struct store *s, const char *sql, const char *what, struct rp_err
         return store_pg_exec(s, sql, what, err);
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return RP_OK;
+    if (failure_class(s) != STORE_E_OTHER) {
+        sqlite3_free(msg);
+        return store_sql_error(s, what, err);
+    }
     rp_err_set(err, RP_STORAGE, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return RP_STORAGE;

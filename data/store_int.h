@@ -159,6 +159,7 @@ int64_t store_pg_changes(struct store *s);
 int64_t store_pg_last_id(struct store *s);
 int64_t store_pg_total_changes(struct store *s);
 const char *store_pg_errmsg(struct store *s);
+int store_pg_errclass(struct store *s); /* the STORE_E_ class of that failure */
 /* Runs every seed script inside the caller's transaction. */
 int store_seed_run(struct store *s, struct rp_err *err);
 /* A committed catalogue change (now, or when the open transaction commits). */
@@ -326,12 +327,14 @@ struct store_q *store_prepare(struct store *s, const char *sql, struct rp_err *e
 void store_finalize(struct store_q *q);
 /* Foreign keys of the open transaction checked at its COMMIT instead of per statement. */
 int store_defer_foreign_keys(struct store *s, struct rp_err *err);
-/* Runs SQL without results (statements separated by ';'): RP_OK or RP_STORAGE naming what. */
+/* Runs SQL without results (statements separated by ';'): RP_OK, or RP_STORAGE naming what
+ * (RP_INSUFFICIENT_STORAGE when the disk is full or the database read-only). */
 int store_exec(struct store *s, const char *sql, const char *what, struct rp_err *err);
 
 /* The cached prepared statement for id, reset and unbound; NULL with err set on failure. */
 struct store_q *store_stmt(struct store *s, enum store_sql id, struct rp_err *err);
-int store_sql_error(struct store *s, const char *what, struct rp_err *err); /* RP_STORAGE */
+/* RP_STORAGE naming what, or RP_INSUFFICIENT_STORAGE for a full or read-only database. */
+int store_sql_error(struct store *s, const char *what, struct rp_err *err);
 /* Steps st once, expecting no row (a write), and resets it: RP_OK, or RP_STORAGE with err set.
  * store_changes() and store_last_id() still tell about it afterwards. */
 int store_run(struct store *s, struct store_q *st, const char *what, struct rp_err *err);

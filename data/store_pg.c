@@ -25,6 +25,7 @@ struct store_pgc {
     struct store_pgq *active; /* the statement whose rows are still coming, if any */
     char prepared[SQL__COUNT];
     char errmsg[512];
+    int errclass; /* the STORE_E_ class of the failure errmsg tells */
     int64_t changes, total_changes, last_id;
 };
 
@@ -59,6 +60,7 @@ static void set_errmsg(struct store *s, const char *msg)
     size_t n;
 
     snprintf(s->pg->errmsg, sizeof s->pg->errmsg, "%s", msg ? msg : "?");
+    s->pg->errclass = STORE_E_OTHER; /* fail_class says better when it has a SQLSTATE */
     n = strlen(s->pg->errmsg);
     while (n && (s->pg->errmsg[n - 1] == '\n' || s->pg->errmsg[n - 1] == ' '))
         s->pg->errmsg[--n] = '\0';
@@ -82,6 +84,7 @@ void store_uri_redact(const char *uri, char *out, size_t n)
 }
 
 static void free_connection(struct store *s);
+static int fail_class(struct store *s, PGresult *r);
 
 static int exec_simple(struct store *s, const char *sql, const char *what, struct rp_err *err)
 {
@@ -96,9 +99,9 @@ static int exec_simple(struct store *s, const char *sql, const char *what, struc
         PQclear(r);
         return RP_OK;
     }
-    set_errmsg(s, PQresultErrorMessage(r));
+    (void)fail_class(s, r); /* kept for store_sql_error: a COMMIT may meet a full disk */
     PQclear(r);
-    return rp_err_set(err, RP_STORAGE, "%s: %s", what, s->pg->errmsg);
+    return store_sql_error(s, what, err);
 }
 
 int store_pg_open(struct store *s, const char *uri, struct rp_err *err)
@@ -280,12 +283,8 @@ void store_pg_bind(struct store_q *q, int i, int type, int64_t n, double d, cons
         p->nparams = i;
 }
 
-/* The class of a failed result, its message kept for store_errmsg. */
-static int fail_class(struct store *s, PGresult *r)
+static int sqlstate_class(const char *state)
 {
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-
-    set_errmsg(s, r ? PQresultErrorMessage(r) : PQerrorMessage(s->pg->conn));
     if (!state)
         return STORE_E_OTHER;
     if (strcmp(state, "23505") == 0)
@@ -303,6 +302,16 @@ static int fail_class(struct store *s, PGresult *r)
     return STORE_E_OTHER;
 }
 
+/* The class of a failed result, its message and class kept for store_errmsg and
+ * store_pg_errclass. 53100 disk_full and 25006 read_only_sql_transaction (a hot standby, or
+ * default_transaction_read_only) become 507 in store_sql_error. */
+static int fail_class(struct store *s, PGresult *r)
+{
+    set_errmsg(s, r ? PQresultErrorMessage(r) : PQerrorMessage(s->pg->conn));
+    s->pg->errclass = sqlstate_class(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+    return s->pg->errclass;
+}
+
 /* Reads what is left of the statement's results so the connection is free again. */
 static void drain(struct store_pgq *p)
 {
@@ -314,8 +323,6 @@ static void drain(struct store_pgq *p)
     if (p->s->pg->active == p)
         p->s->pg->active = NULL;
 }
-
-static int fail_class(struct store *s, PGresult *r);
 
 /* The connection is wanted while p's rows are still coming: read them all now, to be handed
  * out by its later steps. */
@@ -488,6 +495,7 @@ int store_pg_exec(struct store *s, const char *sql, const char *what, struct rp_
 int64_t store_pg_changes(struct store *s) { return s->pg->changes; }
 int64_t store_pg_last_id(struct store *s) { return s->pg->last_id; }
 const char *store_pg_errmsg(struct store *s) { return s->pg->errmsg; }
+int store_pg_errclass(struct store *s) { return s->pg->errclass; }
 int64_t store_pg_total_changes(struct store *s) { return s->pg->total_changes; }
 
 /* ---- notifications ---- */

@@ -84,13 +84,28 @@ static void run_batch(struct store_writer *w, struct job *batch)
             rp_log(RP_LOG_INFO, "writer: a job ran again after another process's commit: %s",
                    j->rc == RP_OK ? "done" : j->err.msg);
         }
+        if (j->rc != RP_OK && !w->s->pg && sqlite3_get_autocommit(w->s->db)) {
+            /* SQLite rolled the whole batch back (it may on SQLITE_FULL or an I/O error): the
+             * jobs before this one went with it, and the rest must not commit one by one */
+            rc = j->rc;
+            err = j->err;
+            for (struct job *k = batch; k != j; k = k->next)
+                if (k->rc == RP_OK) {
+                    k->rc = rc;
+                    k->err = err;
+                }
+            rp_error("writer: the batch was rolled back: %s", err.msg);
+            continue;
+        }
         if (j->rc != RP_OK)
             (void)store_run(w->s, w->rollback_to, "savepoint", &err);
         (void)store_run(w->s, w->release, "savepoint", &err);
         ok += j->rc == RP_OK;
     }
-    if (rc != RP_OK)
+    if (rc != RP_OK) {
+        (void)store_end(w->s, rc, &err); /* what is left, if anything, rolled back */
         return;
+    }
     rc = store_end(w->s, RP_OK, &err);
     if (rc != RP_OK) {
         rp_error("writer: commit of %d jobs failed: %s", ok, err.msg);

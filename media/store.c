@@ -1,5 +1,8 @@
 /*
- * media/store.c - content-addressed photo files (see store.h).
+ * media/store.c - content-addressed photo files (see store.h). A failed write leaves nothing of
+ * itself behind: its temporary file goes, and so does a thumbnail it wrote for a display image
+ * that did not fit. Errors of the disk rather than ours (ENOSPC, EDQUOT, EROFS) are
+ * RP_INSUFFICIENT_STORAGE, said to the client; the path and errno go to the log only.
  */
 #include "media/store.h"
 
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/log.h"
 
 static int hex64(const char *s)
 {
@@ -31,6 +36,21 @@ static int mkdir_p(const char *path)
     return mkdir(path, 0750) == 0 || errno == EEXIST;
 }
 
+/* errno of a failed step on path: a full or read-only disk passes by itself (507, and the
+ * client is told so); anything else is ours (RP_IO, the detail logged only). */
+static int io_error(const char *what, const char *path, struct rp_err *err)
+{
+    int e = errno;
+
+    if (e != ENOSPC && e != EDQUOT && e != EROFS)
+        return rp_err_set(err, RP_IO, "%s %s: %s", what, path, strerror(e));
+    if (err && err->code == RP_OK)
+        rp_error("media: %s %s: %s", what, path, strerror(e));
+    return rp_err_set(err, RP_INSUFFICIENT_STORAGE, "%s: nothing was saved; try again later",
+                      e == EROFS ? "the photo store is read-only"
+                                 : "the photo store's disk is full");
+}
+
 static int fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
@@ -42,62 +62,103 @@ static int fsync_dir(const char *path)
     return rc;
 }
 
+/* *wrote: 1 when this call put the file there (0 when the same content already was). */
 static int write_file(const char *dirpath, const char *name, const unsigned char *data,
-                      size_t len, struct rp_err *err)
+                      size_t len, int *wrote, struct rp_err *err)
 {
     char path[1024], tmp[1100];
     struct stat st;
-    int fd;
+    int fd, rc;
     size_t off = 0;
 
+    *wrote = 0;
     snprintf(path, sizeof path, "%s/%s", dirpath, name);
     if (stat(path, &st) == 0 && (size_t)st.st_size == len)
         return RP_OK; /* the same content is already there */
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", dirpath, name, (long)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0)
-        return rp_err_set(err, RP_IO, "photo %s: %s", tmp, strerror(errno));
+        return io_error("photo", tmp, err);
     while (off < len) {
         ssize_t k = write(fd, data + off, len - off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
+            if (k == 0)
+                errno = ENOSPC; /* a write that takes nothing: the disk had no room */
+            rc = io_error("photo", tmp, err);
             close(fd);
             unlink(tmp);
-            return rp_err_set(err, RP_IO, "photo %s: %s", tmp, strerror(errno));
+            return rc;
         }
         off += (size_t)k;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (fsync(fd) != 0) {
+        rc = io_error("photo", tmp, err);
+        close(fd);
         unlink(tmp);
-        return rp_err_set(err, RP_IO, "photo %s: %s", tmp, strerror(errno));
+        return rc;
     }
-    if (rename(tmp, path) != 0) {
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        rc = io_error("photo", path, err);
         unlink(tmp);
-        return rp_err_set(err, RP_IO, "photo %s: %s", path, strerror(errno));
+        return rc;
     }
+    *wrote = 1;
     if (fsync_dir(dirpath) != 0)
-        return rp_err_set(err, RP_IO, "photo directory %s: %s", dirpath, strerror(errno));
+        return io_error("photo directory", dirpath, err);
     return RP_OK;
 }
 
 int media_store_put(const char *dir, const struct media_photo *p, struct rp_err *err)
 {
     char d1[1024], d2[1100], name[80];
-    int rc;
+    int rc, thumb = 0, display = 0;
 
     snprintf(d1, sizeof d1, "%s/%.2s", dir, p->sha256);
     snprintf(d2, sizeof d2, "%s/%.2s", d1, p->sha256 + 2);
     if (!mkdir_p(dir) || !mkdir_p(d1) || !mkdir_p(d2))
-        return rp_err_set(err, RP_IO, "photo directory %s: %s", d2, strerror(errno));
+        return io_error("photo directory", d2, err);
     snprintf(name, sizeof name, "%s_t.jpg", p->sha256);
-    rc = write_file(d2, name, p->thumb.data, p->thumb.len, err);
+    rc = write_file(d2, name, p->thumb.data, p->thumb.len, &thumb, err);
     snprintf(name, sizeof name, "%s.jpg", p->sha256);
     if (rc == RP_OK)
-        rc = write_file(d2, name, p->display.data, p->display.len, err);
+        rc = write_file(d2, name, p->display.data, p->display.len, &display, err);
     if (rc == RP_OK && (fsync_dir(d1) != 0 || fsync_dir(dir) != 0))
-        rc = rp_err_set(err, RP_IO, "photo directory %s: %s", d1, strerror(errno));
+        rc = io_error("photo directory", d1, err);
+    if (rc != RP_OK && (display || thumb)) { /* what this call wrote goes; the rest stays */
+        char path[1300];
+        snprintf(path, sizeof path, "%s/%s.jpg", d2, p->sha256);
+        if (display)
+            (void)unlink(path); /* a failed unlink leaves a file the startup sweep removes */
+        snprintf(path, sizeof path, "%s/%s_t.jpg", d2, p->sha256);
+        if (thumb)
+            (void)unlink(path);
+    }
     return rc;
+}
+
+int media_store_has(const char *dir, const char *sha256)
+{
+    char path[1200];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%.2s/%.2s/%.64s_t.jpg", dir, sha256, sha256 + 2, sha256);
+    if (stat(path, &st) != 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/%.2s/%.2s/%.64s.jpg", dir, sha256, sha256 + 2, sha256);
+    return stat(path, &st) == 0;
+}
+
+void media_store_remove(const char *dir, const char *sha256)
+{
+    char path[1200];
+
+    /* the display image first: a thumbnail alone is never served as a photo of a case */
+    snprintf(path, sizeof path, "%s/%.2s/%.2s/%.64s.jpg", dir, sha256, sha256 + 2, sha256);
+    (void)unlink(path); /* gone already is as good; the startup sweep catches the rest */
+    snprintf(path, sizeof path, "%s/%.2s/%.2s/%.64s_t.jpg", dir, sha256, sha256 + 2, sha256);
+    (void)unlink(path);
 }
 
 static long sweep_leaf(const char *path, media_referenced_fn referenced, void *ctx)

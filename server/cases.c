@@ -366,6 +366,21 @@ static void copy_str(char *dst, size_t n, const char *src)
     snprintf(dst, n, "%s", src ? src : "");
 }
 
+/* A case that did not commit: the photo files its request wrote itself (fresh[i]) and no case
+ * names go now rather than at the next start's sweep, so they do not keep a full disk full. A
+ * request storing the same photo at the same instant could lose its files (its case committed
+ * between the check and the unlink): the same bytes from two senders within milliseconds. */
+static void photos_undo(struct app *app, struct store *s, const struct media_photo *p,
+                        const int *fresh, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct rp_err ignored = {0}; /* unreadable: the files stay for the sweep */
+        int known = 1;
+        if (fresh[i] && store_photo_known(s, p[i].sha256, &known, &ignored) == RP_OK && !known)
+            media_store_remove(app->cfg.media, p[i].sha256);
+    }
+}
+
 int cases_create(struct app *app, struct worker *w, const struct principal *who,
                  const struct cases_input *in, struct cases_created *out, struct rp_err *err)
 {
@@ -467,10 +482,14 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     /* the files first, durably; the case that names them commits after. A crash in between
      * leaves files no row names, which the startup sweep removes. */
     struct store_photo rows[CASES_PHOTOS_MAX];
+    int fresh[CASES_PHOTOS_MAX] = {0};
     for (int i = 0; i < in->nphotos && i < CASES_PHOTOS_MAX; i++) {
+        fresh[i] = !media_store_has(app->cfg.media, in->photos[i].sha256);
         rc = media_store_put(app->cfg.media, &in->photos[i], err);
-        if (rc != RP_OK)
+        if (rc != RP_OK) {
+            photos_undo(app, w->store, in->photos, fresh, i);
             return rc;
+        }
         memcpy(rows[i].sha256, in->photos[i].sha256, sizeof rows[i].sha256);
         rows[i].width = in->photos[i].display.width;
         rows[i].height = in->photos[i].display.height;
@@ -482,8 +501,10 @@ int cases_create(struct app *app, struct worker *w, const struct principal *who,
     job.n.photos = rows;
     job.n.nphotos = in->nphotos < CASES_PHOTOS_MAX ? in->nphotos : CASES_PHOTOS_MAX;
     rc = store_writer_run(app->writer, insert_run, &job, err);
-    if (rc != RP_OK)
+    if (rc != RP_OK) {
+        photos_undo(app, w->store, in->photos, fresh, job.n.nphotos);
         return rc;
+    }
     out->duplicates = dup_json(&dups);
     if (!out->duplicates)
         return rp_err_set(err, RP_NO_MEMORY, "duplicates");
@@ -759,14 +780,17 @@ int cases_add_photos(struct app *app, struct worker *w, const struct principal *
 {
     static _Thread_local struct store_report r;
     char actor[STORE_NAME_MAX + 8];
-    int found = 0, rc;
+    int found = 0, rc, fresh[CASES_PHOTOS_MAX] = {0};
 
     if (n < 1 || n > CASES_PHOTOS_MAX)
         return rp_err_set(err, RP_INVALID_ARGUMENT, "send 1 to %d photo parts", CASES_PHOTOS_MAX);
     for (int i = 0; i < n; i++) {
+        fresh[i] = !media_store_has(app->cfg.media, photos[i].sha256);
         rc = media_store_put(app->cfg.media, &photos[i], err);
-        if (rc != RP_OK)
+        if (rc != RP_OK) {
+            photos_undo(app, w->store, photos, fresh, i);
             return rc;
+        }
     }
     actor_of(who, actor, sizeof actor);
     rc = store_begin(w->store, err);
@@ -792,5 +816,8 @@ int cases_add_photos(struct app *app, struct worker *w, const struct principal *
                : rp_err_set(err, RP_NO_MEMORY, "audit");
         json_decref(a);
     }
-    return store_end(w->store, rc, err);
+    rc = store_end(w->store, rc, err);
+    if (rc != RP_OK)
+        photos_undo(app, w->store, photos, fresh, n);
+    return rc;
 }
