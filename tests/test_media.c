@@ -79,6 +79,93 @@ static void test_rotated_photo_comes_out_upright(void)
     free(jpg);
 }
 
+/* Stored w x h in quadrants: red top left, green top right, blue bottom left, grey bottom right */
+static unsigned char *quadrants(int w, int h)
+{
+    unsigned char *px = malloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *p = px + ((size_t)y * w + x) * 3;
+            int right = x >= w / 2, bottom = y >= h / 2;
+            p[0] = right == bottom ? 220 : 20;
+            p[1] = right ? 220 : 20;
+            p[2] = bottom ? 220 : 20;
+        }
+    return px;
+}
+
+/* Which quadrant a pixel shows: 0 red, 1 green, 2 blue, 3 grey, -1 none of them */
+static int quadrant_of(const unsigned char rgb[3])
+{
+    int r = rgb[0] > 150, g = rgb[1] > 150, b = rgb[2] > 150, dark = 0;
+
+    for (int i = 0; i < 3; i++)
+        dark += rgb[i] < 90;
+    if (r + g + b == 3)
+        return 3;
+    if (r + g + b != 1 || dark != 2)
+        return -1;
+    return r ? 0 : g ? 1 : 2;
+}
+
+/* EXIF orientation o's meaning, from the stored image's side: the stored pixel that upright
+ * pixel (x, y) shows, for a stored sw x sh (the TIFF 6.0 table, written out independently of
+ * media/photo.c's walks). */
+static void stored_xy(int o, int sw, int sh, int x, int y, int *sx, int *sy)
+{
+    /* clang-format off */
+    switch (o) {
+    case 2: *sx = sw - 1 - x, *sy = y; break;
+    case 3: *sx = sw - 1 - x, *sy = sh - 1 - y; break;
+    case 4: *sx = x, *sy = sh - 1 - y; break;
+    case 5: *sx = y, *sy = x; break;
+    case 6: *sx = y, *sy = sh - 1 - x; break;
+    case 7: *sx = sw - 1 - y, *sy = sh - 1 - x; break;
+    case 8: *sx = sw - 1 - y, *sy = x; break;
+    default: *sx = x, *sy = y; break;
+    }
+    /* clang-format on */
+}
+
+/* All eight orientations, at odd sizes (4:2:0 pads the luma to even ones), kept as they are
+ * and shrunk while decoding: each quadrant lands where the orientation says. */
+static void test_every_orientation_comes_out_upright(void)
+{
+    static const int sizes[][2] = {{401, 201}, {3201, 1801}}; /* as is; DCT 1/2 then 1600x900 */
+
+    for (int s = 0; s < 2; s++) {
+        int w = sizes[s][0], h = sizes[s][1];
+        unsigned char *px = quadrants(w, h), *plain, *jpg;
+        size_t plen, len;
+
+        plain = jpeg_of(px, w, h, &plen);
+        for (int o = 1; o <= 8; o++) {
+            struct media_photo p;
+            struct rp_err err = {0};
+            int dw, dh; /* the display in stored orientation */
+
+            jpg = with_exif(plain, plen, o, 9.0, -79.5, &len);
+            CHECK_OK(media_photo_process(jpg, len, &p, &err), &err);
+            dw = o >= 5 ? p.display.height : p.display.width;
+            dh = o >= 5 ? p.display.width : p.display.height;
+            CHECK_INT_EQ(dw, s == 0 ? 401 : 1600);
+            CHECK_INT_EQ(dh, s == 0 ? 201 : 900);
+            for (int q = 0; q < 4; q++) { /* the middle of each upright quadrant */
+                int x = p.display.width * (q % 2 ? 3 : 1) / 4;
+                int y = p.display.height * (q / 2 ? 3 : 1) / 4, sx, sy;
+                unsigned char rgb[3];
+                stored_xy(o, dw, dh, x, y, &sx, &sy);
+                pixel_at(&p.display, x, y, rgb);
+                CHECK_INT_EQ(quadrant_of(rgb), (sx >= dw / 2) + 2 * (sy >= dh / 2));
+            }
+            media_photo_free(&p);
+            free(jpg);
+        }
+        free(px);
+        free(plain);
+    }
+}
+
 static void test_large_photo_is_scaled_while_decoding(void)
 {
     /* 4000x3000 (12 MP): DCT scaling decodes at 2000x1500, then 1600x1200 is kept */
@@ -238,6 +325,7 @@ int main(void)
 {
     RUN(test_exif_gps_and_serial_never_leave);
     RUN(test_rotated_photo_comes_out_upright);
+    RUN(test_every_orientation_comes_out_upright);
     RUN(test_large_photo_is_scaled_while_decoding);
     RUN(test_header_bomb_is_refused_before_decoding);
     RUN(test_png_is_known_by_content);
