@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,8 @@ static int fsync_dir(const char *path)
     return rc;
 }
 
+static atomic_ulong tmp_seq; /* see write_file */
+
 /* *wrote: 1 when this call put the file there (0 when the same content already was). */
 static int write_file(const char *dirpath, const char *name, const unsigned char *data,
                       size_t len, int *wrote, struct rp_err *err)
@@ -75,8 +78,12 @@ static int write_file(const char *dirpath, const char *name, const unsigned char
     snprintf(path, sizeof path, "%s/%s", dirpath, name);
     if (stat(path, &st) == 0 && (size_t)st.st_size == len)
         return RP_OK; /* the same content is already there */
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%ld", dirpath, name, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    /* a name of its own per writer: two threads or two processes (a shared media directory)
+     * writing the same photo at once each fill their own file, and the renames put the same
+     * bytes in place one after the other */
+    snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%ld-%lu", dirpath, name, (long)getpid(),
+             (unsigned long)atomic_fetch_add(&tmp_seq, 1));
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0)
         return io_error("photo", tmp, err);
     while (off < len) {

@@ -5,6 +5,7 @@
  * marker by marker (no APP1 may remain) and pixel by pixel (upright, sized).
  */
 #include <png.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -321,6 +322,78 @@ static void test_store_and_sweep(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Writers of the same photo at once (threads here; processes sharing a media directory are the
+ * same case): each gets RP_OK, the file is whole, and no temporary file is left. */
+#define SAME_WRITERS 4
+#define SAME_ROUNDS  40
+
+struct same_ctx {
+    pthread_barrier_t *go;
+    const char *dir;
+    const struct media_photo *p;
+    int failed;
+};
+
+static void *same_writer(void *arg)
+{
+    struct same_ctx *c = arg;
+    struct rp_err err = {0};
+
+    pthread_barrier_wait(c->go);
+    if (media_store_put(c->dir, c->p, &err) != RP_OK)
+        c->failed++;
+    return NULL;
+}
+
+static void test_same_photo_written_at_once(void)
+{
+    unsigned char *px = halves(640, 480), *jpg;
+    struct media_photo a;
+    struct rp_err err = {0};
+    size_t len;
+    int failed = 0, bad = 0;
+
+    jpg = jpeg_of(px, 640, 480, &len);
+    CHECK_OK(media_photo_process(jpg, len, &a, &err), &err);
+    for (int r = 0; r < SAME_ROUNDS; r++) {
+        char dir[] = "/tmp/reporta-media-same-XXXXXX", name[128], path[1400], cmd[1200];
+        pthread_t t[SAME_WRITERS];
+        pthread_barrier_t go;
+        struct same_ctx c[SAME_WRITERS];
+        FILE *fp;
+        CHECK(mkdtemp(dir) != NULL);
+        pthread_barrier_init(&go, NULL, SAME_WRITERS);
+        for (int i = 0; i < SAME_WRITERS; i++) {
+            c[i] = (struct same_ctx){&go, dir, &a, 0};
+            pthread_create(&t[i], NULL, same_writer, &c[i]);
+        }
+        for (int i = 0; i < SAME_WRITERS; i++) {
+            pthread_join(t[i], NULL);
+            failed += c[i].failed;
+        }
+        pthread_barrier_destroy(&go);
+        snprintf(name, sizeof name, "%s.jpg", a.sha256);
+        media_store_path(dir, name, path, sizeof path);
+        if ((fp = fopen(path, "rb"))) {
+            unsigned char *got = malloc(a.display.len + 1);
+            size_t n = got ? fread(got, 1, a.display.len + 1, fp) : 0;
+            bad += n != a.display.len || memcmp(got, a.display.data, n) != 0;
+            free(got);
+            fclose(fp);
+        } else {
+            bad++;
+        }
+        snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '.tmp-*')\" && rm -rf '%s'", dir,
+                 dir);
+        bad += system(cmd) != 0;
+    }
+    CHECK_INT_EQ(failed, 0);
+    CHECK_INT_EQ(bad, 0);
+    media_photo_free(&a);
+    free(px);
+    free(jpg);
+}
+
 int main(void)
 {
     RUN(test_exif_gps_and_serial_never_leave);
@@ -331,5 +404,6 @@ int main(void)
     RUN(test_png_is_known_by_content);
     RUN(test_truncated_and_foreign_bytes_are_refused);
     RUN(test_store_and_sweep);
+    RUN(test_same_photo_written_at_once);
     return check_exit();
 }
