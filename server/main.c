@@ -585,9 +585,14 @@ static int serve_prepare(struct app *app, struct geo_ctx *gc, struct geo_index *
     size_t heap0, heap1;
     int version = 0, rc;
 
-    if (!store_is_uri(app->cfg.db) && access(app->cfg.db, R_OK | W_OK) != 0)
-        return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s (run reporta init --db %s first)",
-                          app->cfg.db, strerror(errno), app->cfg.db);
+    if (!store_is_uri(app->cfg.db) && access(app->cfg.db, R_OK | W_OK) != 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return rp_err_set(err, RP_INVALID_ARGUMENT, "%s: %s (run reporta init --db %s first)",
+                              app->cfg.db, strerror(e), app->cfg.db);
+        return rp_err_set(err, e == EROFS ? RP_INSUFFICIENT_STORAGE : RP_INVALID_ARGUMENT,
+                          "%s: %s", app->cfg.db, strerror(e));
+    }
     if (mkdir(app->cfg.media, 0750) != 0 && errno != EEXIST)
         return rp_err_set(err, RP_IO, "--media %s: %s", app->cfg.media, strerror(errno));
     rc = store_open(app->cfg.db, &s, err);
