@@ -596,7 +596,8 @@ int store_score_all(struct store *s, store_score_fn fn, void *ctx, struct rp_err
 int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, int *found,
                     struct rp_err *err);
 /* The change log (migration 0013): the newest seq; up to limit (seq, report id) after seq;
- * and, inside the caller's transaction, the rows up to seq deleted. */
+ * and, inside the caller's transaction, the rows up to seq deleted, but never the newest (so
+ * SQLite never numbers a later row below it). */
 int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err);
 typedef int (*store_score_log_fn)(void *ctx, int64_t seq, int64_t report_id);
 int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,

@@ -230,10 +230,21 @@ int store_score_log(struct store *s, int64_t after, int limit, store_score_log_f
     return rc;
 }
 
+/* The newest row always stays: SQLite numbers a new row max(seq) + 1, and 1 in an empty
+ * table, so an emptied log would start again below the scorecard's cursor and every change
+ * would be skipped until the numbers caught up (seen after a restart that pruned 10,000 rows:
+ * it_crash). PostgreSQL's identity never goes back; one row kept there costs nothing. */
 int store_score_log_prune(struct store *s, int64_t upto, struct rp_err *err)
 {
-    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_PRUNE, err);
+    struct store_q *st;
+    int64_t top = 0;
+    int rc = store_score_log_top(s, &top, err);
 
+    if (rc != RP_OK)
+        return rc;
+    if (upto >= top)
+        upto = top - 1; /* 0 or less: the DELETE still runs, and removes nothing */
+    st = store_stmt(s, SQL_SCORE_LOG_PRUNE, err);
     if (!st)
         return err->code;
     store_bind_int64(st, 1, upto);
