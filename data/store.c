@@ -410,6 +410,8 @@ static const char *const sql_text[SQL__COUNT] = {
     [SQL_SCORE_ONE]          = "SELECT " SCORE_COLUMNS " FROM reports WHERE id = ?1",
     [SQL_SCORE_LOG]          = "SELECT seq, report_id FROM stats_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     [SQL_SCORE_LOG_TOP]      = "SELECT coalesce(max(seq), 0) FROM stats_log",
+    [SQL_SCORE_LOG_AT]       = "SELECT report_id FROM stats_log WHERE seq = ?1",
+    [SQL_SCORE_LOG_MIN]      = "SELECT coalesce(min(seq), 0) FROM stats_log",
     [SQL_SCORE_LOG_PRUNE]    = "DELETE FROM stats_log WHERE seq <= ?1",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received) FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",

@@ -599,6 +599,11 @@ int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, i
  * and, inside the caller's transaction, the rows up to seq deleted, but never the newest (so
  * SQLite never numbers a later row below it). */
 int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err);
+/* The oldest seq still in the log (0: empty). */
+int store_score_log_min(struct store *s, int64_t *seq, struct rp_err *err);
+/* The case of log row seq, if that row is there (now: a transaction may commit it late). */
+int store_score_log_at(struct store *s, int64_t seq, int64_t *report_id, int *found,
+                       struct rp_err *err);
 typedef int (*store_score_log_fn)(void *ctx, int64_t seq, int64_t report_id);
 int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,
                     struct rp_err *err);

@@ -125,6 +125,8 @@ enum store_sql {
     SQL_SCORE_ONE,
     SQL_SCORE_LOG,
     SQL_SCORE_LOG_TOP,
+    SQL_SCORE_LOG_AT,
+    SQL_SCORE_LOG_MIN,
     SQL_SCORE_LOG_PRUNE,
     SQL__COUNT
 };

@@ -452,6 +452,8 @@ const char *const store_sql_pg[SQL__COUNT] = {
     [SQL_SCORE_LOG]          = "SELECT seq, report_id FROM stats_log WHERE seq > $1::bigint"
                                " ORDER BY seq LIMIT $2::int",
     [SQL_SCORE_LOG_TOP]      = "SELECT coalesce(max(seq), 0) FROM stats_log",
+    [SQL_SCORE_LOG_AT]       = "SELECT report_id FROM stats_log WHERE seq = $1::bigint",
+    [SQL_SCORE_LOG_MIN]      = "SELECT coalesce(min(seq), 0) FROM stats_log",
     [SQL_SCORE_LOG_PRUNE]    = "DELETE FROM stats_log WHERE seq <= $1::bigint",
     [SQL_EXPORT_MONTHS]      = "SELECT substr(day, 1, 7), sum(received)::bigint FROM stats_daily"
                                " GROUP BY 1 HAVING sum(received) > 0 ORDER BY 1",

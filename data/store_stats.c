@@ -212,6 +212,39 @@ int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
     return step == STORE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
 }
 
+int store_score_log_min(struct store *s, int64_t *seq, struct rp_err *err)
+{
+    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_MIN, err);
+    int step;
+
+    *seq = 0;
+    if (!st)
+        return err->code;
+    if ((step = store_step(st)) == STORE_ROW)
+        *seq = store_col_int64(st, 0);
+    store_reset(st);
+    return step == STORE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
+}
+
+int store_score_log_at(struct store *s, int64_t seq, int64_t *report_id, int *found,
+                       struct rp_err *err)
+{
+    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_AT, err);
+    int step;
+
+    *found = 0;
+    *report_id = 0;
+    if (!st)
+        return err->code;
+    store_bind_int64(st, 1, seq);
+    if ((step = store_step(st)) == STORE_ROW) {
+        *report_id = store_col_int64(st, 0);
+        *found = 1;
+    }
+    store_reset(st);
+    return step == STORE_ROW || step == STORE_DONE ? RP_OK : store_sql_error(s, "stats log", err);
+}
+
 int store_score_log(struct store *s, int64_t after, int limit, store_score_log_fn fn, void *ctx,
                     struct rp_err *err)
 {

@@ -4,6 +4,7 @@
  */
 #include "server/scorecard.h"
 
+#include "base/log.h"
 #include "base/utc.h"
 
 #include <math.h>
@@ -18,6 +19,18 @@
 #define F_CLOSED   1u
 #define F_IN_SLA   2u
 #define F_FOLLOWED 4u
+
+/* PostgreSQL numbers a log row when its transaction inserts it and shows it when that commits,
+ * so with several writers (other processes) a row can appear below the cursor after the cursor
+ * passed its number. The numbers skipped are kept as holes and looked up again at every
+ * refresh until they appear, or for HOLE_MS (a rolled-back transaction's number never does).
+ * Pruning stops below the oldest hole and PG_KEEP rows below the cursor (other processes read
+ * the same log at their own pace); a process that finds rows it never read pruned away by
+ * another reloads every case. A single SQLite file has one writer: none of this happens there. */
+#define HOLES_MAX     4096
+#define HOLE_MS       30000
+#define HOLE_LOOKBACK 1000     /* at load: transactions in flight may commit below the top */
+#define PG_KEEP       1000000
 
 struct rec {
     int32_t day;       /* Panama day of creation, days since 1970-01-01; ABSENT: no case */
@@ -43,7 +56,18 @@ struct scorecard {
     int32_t hours_min, hours_max;
     uint16_t month_min, month_max;
     int64_t cursor, pruned; /* under `refreshing` */
+    int follow_holes;       /* the store has concurrent writers (PostgreSQL) */
+    int64_t hole[HOLES_MAX], hole_until[HOLES_MAX]; /* seq, and when to give up (ms) */
+    int nholes;
+    uint64_t holes_filled, reloads; /* for the tests and the log */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- the dictionary ---- */
 
@@ -180,6 +204,9 @@ int scorecard_load(struct store *s, struct scorecard **out, struct rp_err *err)
     sc->month_min = UINT16_MAX;
     rc = sc->names[0] ? store_score_log_top(s, &sc->cursor, err)
                       : rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    sc->follow_holes = store_is_pg(s);
+    if (sc->follow_holes) /* the first refresh reads these again and notes what is missing */
+        sc->cursor = sc->cursor > HOLE_LOOKBACK ? sc->cursor - HOLE_LOOKBACK : 0;
     sc->pruned = 0;
     if (rc == RP_OK)
         rc = store_score_all(s, load_one, sc, err);
@@ -222,14 +249,28 @@ struct changed {
 };
 
 struct batch {
+    struct scorecard *sc;
     struct changed *v;
     size_t n;
     int64_t last;
 };
 
+static void hole_add(struct scorecard *sc, int64_t seq, int64_t now)
+{
+    if (sc->nholes < HOLES_MAX) {
+        sc->hole[sc->nholes] = seq;
+        sc->hole_until[sc->nholes++] = now + HOLE_MS;
+    }
+}
+
 static int log_row(void *ctx, int64_t seq, int64_t id)
 {
     struct batch *b = ctx;
+    if (b->sc->follow_holes && seq > b->last + 1) {
+        int64_t now = mono_ms();
+        for (int64_t h = b->last + 1; h < seq && b->sc->nholes < HOLES_MAX; h++)
+            hole_add(b->sc, h, now);
+    }
     b->v[b->n++].id = id;
     b->last = seq;
     return RP_OK;
@@ -254,6 +295,73 @@ static int keep_case(void *ctx, const struct store_score_case *c, struct rp_err 
     return RP_OK;
 }
 
+/* Re-reads the cases v[0..n) names and applies them. */
+static int apply(struct scorecard *sc, struct store *s, struct changed *v, size_t n,
+                 struct rp_err *err)
+{
+    int rc = RP_OK;
+
+    for (size_t i = 0; rc == RP_OK && i < n; i++)
+        rc = store_score_one(s, v[i].id, keep_case, &v[i], &v[i].found, err);
+    if (rc != RP_OK)
+        return rc;
+    pthread_rwlock_wrlock(&sc->lock);
+    for (size_t i = 0; i < n && rc == RP_OK; i++)
+        if (!v[i].found)
+            drop(sc, v[i].id);
+        else if (put(sc, &v[i].c) != 0)
+            rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
+    pthread_rwlock_unlock(&sc->lock);
+    return rc;
+}
+
+/* The holes that appeared since (see HOLES_MAX): applied, and forgotten with the expired. */
+static int holes_check(struct scorecard *sc, struct store *s, struct changed *v,
+                       struct rp_err *err)
+{
+    int64_t now = mono_ms();
+    size_t n = 0;
+    int keep = 0, rc = RP_OK;
+
+    for (int i = 0; i < sc->nholes; i++) {
+        int64_t id = 0;
+        int found = 0;
+        if (rc == RP_OK && n < SCORECARD_LOG_BATCH)
+            rc = store_score_log_at(s, sc->hole[i], &id, &found, err);
+        if (found) {
+            v[n++].id = id;
+            sc->holes_filled++;
+        } else if (sc->hole_until[i] > now || rc != RP_OK || n >= SCORECARD_LOG_BATCH) {
+            sc->hole[keep] = sc->hole[i];
+            sc->hole_until[keep++] = sc->hole_until[i];
+        }
+    }
+    sc->nholes = keep;
+    return rc == RP_OK && n ? apply(sc, s, v, n, err) : rc;
+}
+
+/* Rows this process never read were pruned by another: every case read again. */
+static int reload(struct scorecard *sc, struct store *s, struct rp_err *err)
+{
+    int64_t top = 0;
+    int rc = store_score_log_top(s, &top, err);
+
+    if (rc != RP_OK)
+        return rc;
+    pthread_rwlock_wrlock(&sc->lock);
+    for (size_t id = 0; id < sc->cap; id++)
+        sc->recs[id].day = ABSENT;
+    sc->cases = 0;
+    rc = store_score_all(s, load_one, sc, err);
+    pthread_rwlock_unlock(&sc->lock);
+    sc->cursor = top > HOLE_LOOKBACK ? top - HOLE_LOOKBACK : 0;
+    sc->nholes = 0;
+    sc->reloads++;
+    rp_warn("stats: the change log was pruned past this process's place; %zu cases read again",
+            sc->cases);
+    return rc;
+}
+
 int scorecard_refresh(struct scorecard *sc, struct store *s, int64_t *prune_upto,
                       struct rp_err *err)
 {
@@ -264,28 +372,34 @@ int scorecard_refresh(struct scorecard *sc, struct store *s, int64_t *prune_upto
     if (!v)
         return rp_err_set(err, RP_NO_MEMORY, "scorecard");
     pthread_mutex_lock(&sc->refreshing);
-    for (;;) {
-        struct batch b = {v, 0, sc->cursor};
+    if (sc->follow_holes) {
+        int64_t oldest = 0;
+        rc = store_score_log_min(s, &oldest, err);
+        if (rc == RP_OK && oldest > sc->cursor + 1 && sc->cursor > 0)
+            rc = reload(sc, s, err);
+        if (rc == RP_OK && sc->nholes)
+            rc = holes_check(sc, s, v, err);
+    }
+    for (; rc == RP_OK;) {
+        struct batch b = {sc, v, 0, sc->cursor};
         rc = store_score_log(s, sc->cursor, SCORECARD_LOG_BATCH, log_row, &b, err);
         if (rc != RP_OK || b.n == 0)
             break;
-        for (size_t i = 0; rc == RP_OK && i < b.n; i++)
-            rc = store_score_one(s, v[i].id, keep_case, &v[i], &v[i].found, err);
+        rc = apply(sc, s, v, b.n, err);
         if (rc != RP_OK)
             break;
-        pthread_rwlock_wrlock(&sc->lock);
-        for (size_t i = 0; i < b.n && rc == RP_OK; i++)
-            if (!v[i].found)
-                drop(sc, v[i].id);
-            else if (put(sc, &v[i].c) != 0)
-                rc = rp_err_set(err, RP_NO_MEMORY, "scorecard");
-        pthread_rwlock_unlock(&sc->lock);
         sc->cursor = b.last;
         if (b.n < SCORECARD_LOG_BATCH)
             break;
     }
     if (sc->cursor - sc->pruned >= SCORECARD_PRUNE_ROWS) {
-        *prune_upto = sc->cursor;
+        int64_t upto = sc->cursor;
+        for (int i = 0; i < sc->nholes; i++) /* never a row that may still come */
+            if (sc->hole[i] - 1 < upto)
+                upto = sc->hole[i] - 1;
+        if (sc->follow_holes) /* the other processes read the same log */
+            upto = upto > PG_KEEP ? upto - PG_KEEP : 0;
+        *prune_upto = upto;
         sc->pruned = sc->cursor;
     }
     pthread_mutex_unlock(&sc->refreshing);

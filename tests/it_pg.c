@@ -403,6 +403,62 @@ static void race_idempotency_keys(struct it_server *a, struct it_server *b)
     munmap(slot, sizeof *slot * 2);
 }
 
+/* received of service in GET /api/v1/stats?group=service (0: no such group) */
+static long received_of(const char *service)
+{
+    long st, n = 0;
+    size_t i;
+    json_t *j = call("GET", "/api/v1/stats?group=service", NULL, NULL, &st, NULL), *g;
+
+    json_array_foreach(json_object_get(j, "groups"), i, g)
+        if (strcmp(json_string_value(json_object_get(g, "service")) ?: "", service) == 0)
+            n = (long)json_integer_value(json_object_get(g, "received"));
+    json_decref(j);
+    return n;
+}
+
+/* A change that commits after a later one (another process's transaction, here a psql-like
+ * connection held open) still reaches the statistics: the scorecard keeps the number it skipped
+ * and looks again. Before, the statistics said the old numbers until a restart. */
+static void test_stats_see_a_late_commit(void)
+{
+    PGconn *c = PQconnectdb(uri);
+    long st, basura0, hueco0, basura1 = -1, hueco1 = -1;
+    PGresult *r;
+    json_t *j;
+
+    CHECK(PQstatus(c) == CONNECTION_OK);
+    j = call("POST", "/api/v1/reports", NULL,
+             "{\"service_code\":\"basura\",\"lat\":8.9801,\"lon\":-79.5202}", &st, NULL);
+    CHECK_INT_EQ(st, 201);
+    json_decref(j);
+    basura0 = received_of("basura");
+    hueco0 = received_of("hueco");
+    CHECK(basura0 > 0);
+    /* the held transaction: one basura case becomes a hueco (it takes a log number now) */
+    r = PQexec(c, "BEGIN; UPDATE reports SET service_code = 'hueco' WHERE id ="
+                  " (SELECT max(id) FROM reports WHERE service_code = 'basura')");
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    /* a later change commits first, and the statistics read past both numbers */
+    j = call("POST", "/api/v1/reports", NULL,
+             "{\"service_code\":\"alumbrado\",\"lat\":8.9802,\"lon\":-79.5203}", &st, NULL);
+    CHECK_INT_EQ(st, 201);
+    json_decref(j);
+    CHECK_INT_EQ(received_of("basura"), basura0); /* not committed yet */
+    PQclear(PQexec(c, "COMMIT"));
+    for (int t = 0; t < 20 && (basura1 != basura0 - 1 || hueco1 != hueco0 + 1); t++) {
+        usleep(100 * 1000);
+        basura1 = received_of("basura");
+        hueco1 = received_of("hueco");
+    }
+    fprintf(stderr, "   a change committed after a later one: basura %ld -> %ld, hueco %ld -> %ld\n",
+            basura0, basura1, hueco0, hueco1);
+    CHECK_INT_EQ(basura1, basura0 - 1);
+    CHECK_INT_EQ(hueco1, hueco0 + 1);
+    PQfinish(c);
+}
+
 #define CLIENTS 6 /* of IT_ACK_CLIENTS */
 
 static void test_two_processes_one_database(void)
@@ -601,6 +657,7 @@ int main(void)
     RUN(test_a_report_lives_its_life);
     RUN(test_maps_stats_export_open311);
     RUN(test_changes_reach_the_other_process);
+    RUN(test_stats_see_a_late_commit);
     RUN(test_two_processes_one_database);
     RUN(test_outbox_once_across_processes);
     CHECK_INT_EQ(it_stop(&srv, SIGTERM), 0);
