@@ -15,8 +15,8 @@
 
 #define ROWS_MAX 64
 #define ROW_H    26
-#define LABEL_W  430
-#define BAR_W    420
+#define LABEL_W  540
+#define BAR_W    440
 #define PAD      16
 
 struct row {
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     char line[2048];
     int n = 0;
     FILE *fp;
-    double lo = log10(0.1), hi = log10(100.0);
+    double lo = log10(0.001), hi = log10(100.0);
 
     if (argc != 3) {
         fprintf(stderr, "usage: bench_chart SUMMARY.tsv OUT.png\n");
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
         return 1;
     }
     {
-        int w = PAD * 2 + LABEL_W + BAR_W + 70, h = PAD * 2 + 30 + n * ROW_H + 24;
+        int w = PAD * 2 + LABEL_W + BAR_W + 150, h = PAD * 2 + 30 + n * ROW_H + 24;
         cairo_surface_t *cs = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
         cairo_t *cr = cairo_create(cs);
         double x0 = PAD + LABEL_W, one = x0 + (0 - lo) / (hi - lo) * BAR_W;
@@ -82,9 +82,13 @@ int main(int argc, char **argv)
             if (lr > hi)
                 lr = hi;
             xe = x0 + (lr - lo) / (hi - lo) * BAR_W;
+            cairo_save(cr); /* a name too long for its column is cut, not drawn over the bar */
+            cairo_rectangle(cr, 0, y, PAD + LABEL_W - 8, ROW_H);
+            cairo_clip(cr);
             cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
             cairo_move_to(cr, PAD, y + 16);
             cairo_show_text(cr, rows[i].name);
+            cairo_restore(cr);
             /* blue: higher is better; orange: a cost (lower is better) */
             if (rows[i].lower_better)
                 cairo_set_source_rgb(cr, 0.90, 0.55, 0.20);
@@ -92,7 +96,7 @@ int main(int argc, char **argv)
                 cairo_set_source_rgb(cr, 0.20, 0.45, 0.75);
             cairo_rectangle(cr, xe < one ? xe : one, y + 4, fabs(xe - one), ROW_H - 8);
             cairo_fill(cr);
-            snprintf(v, sizeof v, "%.2fx%s", r, rows[i].lower_better ? " (cost)" : "");
+            snprintf(v, sizeof v, "%.3gx%s", r, rows[i].lower_better ? " (lower is better)" : "");
             cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
             cairo_move_to(cr, (xe > one ? xe : one) + 4, y + 16);
             cairo_show_text(cr, v);
