@@ -198,9 +198,10 @@ int store_score_one(struct store *s, int64_t id, store_score_fn fn, void *ctx, i
     return score_rows(s, st, fn, ctx, found, err);
 }
 
-int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
+/* The one value of statement id (max or min seq of the log). */
+static int log_bound(struct store *s, int id, int64_t *seq, struct rp_err *err)
 {
-    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_TOP, err);
+    struct store_q *st = store_stmt(s, id, err);
     int step;
 
     *seq = 0;
@@ -212,18 +213,14 @@ int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
     return step == STORE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
 }
 
+int store_score_log_top(struct store *s, int64_t *seq, struct rp_err *err)
+{
+    return log_bound(s, SQL_SCORE_LOG_TOP, seq, err);
+}
+
 int store_score_log_min(struct store *s, int64_t *seq, struct rp_err *err)
 {
-    struct store_q *st = store_stmt(s, SQL_SCORE_LOG_MIN, err);
-    int step;
-
-    *seq = 0;
-    if (!st)
-        return err->code;
-    if ((step = store_step(st)) == STORE_ROW)
-        *seq = store_col_int64(st, 0);
-    store_reset(st);
-    return step == STORE_ROW ? RP_OK : store_sql_error(s, "stats log", err);
+    return log_bound(s, SQL_SCORE_LOG_MIN, seq, err);
 }
 
 int store_score_log_at(struct store *s, int64_t seq, int64_t *report_id, int *found,

@@ -11,7 +11,7 @@
 
 static void release_tile(void *ctx) { tile_body_release(ctx); }
 
-static void params_of(struct http_req *req, struct tiles_params *p)
+void h_tiles_params(struct http_req *req, struct tiles_params *p)
 {
     p->service = http_query(req, "service");
     p->entity = http_query(req, "entity");
@@ -38,7 +38,7 @@ int h_tile_get(struct http_req *req, struct http_res *res)
     if (layer < 0)
         return rp_err_set(&res->err, RP_NOT_FOUND, "no tile layer '%.40s' (heat, cases, areas)",
                           http_param(req, "layer"));
-    params_of(req, &p);
+    h_tiles_params(req, &p);
     rc = tiles_parse((enum tiles_layer)layer, http_param(req, "z"), http_param(req, "x"),
                      http_param(req, "file"), &p, &r, &res->err);
     if (rc == RP_OK)
@@ -87,7 +87,7 @@ int h_tilejson_get(struct http_req *req, struct http_res *res)
     layer = tiles_layer_find(name);
     if (layer < 0)
         return rp_err_set(&res->err, RP_NOT_FOUND, "no tile layer '%s' (heat, cases, areas)", name);
-    params_of(req, &p);
+    h_tiles_params(req, &p);
     memset(&r, 0, sizeof r);
     rc = layer == TILES_AREAS ? RP_OK : tiles_filter_parse(&p, &r, &res->err);
     if (rc != RP_OK)

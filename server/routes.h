@@ -69,6 +69,9 @@ int h_web_static(struct http_req *req, struct http_res *res);
 int h_web_root(struct http_req *req, struct http_res *res);
 int h_tile_get(struct http_req *req, struct http_res *res);
 int h_tilejson_get(struct http_req *req, struct http_res *res);
+struct tiles_params;
+/* The tile filter's query parameters of req, as given (what both handlers above read). */
+void h_tiles_params(struct http_req *req, struct tiles_params *p);
 int h_hotspots(struct http_req *req, struct http_res *res);
 int h_open311_get(struct http_req *req, struct http_res *res);
 int h_open311_post(struct http_req *req, struct http_res *res);

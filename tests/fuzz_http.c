@@ -218,3 +218,19 @@ void fuzz_http_split(const unsigned char *data, size_t size, const char **line, 
     *rest = nl ? nl + 1 : data + size;
     *rest_len = nl ? size - *line_len - 1 : 0;
 }
+
+int fuzz_http_get_after(const char *prefix, const unsigned char *data, size_t size,
+                        fuzz_http_fn fn, void *ctx)
+{
+    size_t n = strlen(prefix);
+    char *target = malloc(n + size + 1);
+    int ran;
+
+    if (!target)
+        return 0;
+    memcpy(target, prefix, n);
+    memcpy(target + n, data, size);
+    ran = fuzz_http_run("GET", target, n + size, NULL, 0, NULL, 0, fn, ctx);
+    free(target);
+    return ran;
+}

@@ -25,6 +25,10 @@ int fuzz_http_run(const char *method, const char *target, size_t target_len,
                   const char *content_type, size_t ct_len, const void *body, size_t len,
                   fuzz_http_fn fn, void *ctx);
 
+/* GET prefix + data (the fuzz input as the rest of the target), as fuzz_http_run. */
+int fuzz_http_get_after(const char *prefix, const unsigned char *data, size_t size,
+                        fuzz_http_fn fn, void *ctx);
+
 /* Splits a fuzz input at its first '\n': the line before it (*line, *line_len) and the rest
  * (*rest, *rest_len). Without a '\n' the line is all of it and the rest is empty. */
 void fuzz_http_split(const unsigned char *data, size_t size, const char **line, size_t *line_len,

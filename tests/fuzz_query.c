@@ -16,6 +16,7 @@
 #include "server/export.h"
 #include "server/h_reports.h"
 #include "server/open311.h"
+#include "server/routes.h"
 #include "server/stats.h"
 #include "server/tiles.h"
 #include "tests/fuzz_http.h"
@@ -71,11 +72,10 @@ static void stats_groups(struct http_req *req)
 static void tile_filter(struct http_req *req)
 {
     static struct tiles_request r; /* 1.3 KB: off the fuzzer's stack */
-    struct tiles_params p = {http_query(req, "service"), http_query(req, "entity"),
-                             http_query(req, "status"),  http_query(req, "area"),
-                             http_query(req, "since"),   http_query(req, "overdue")};
+    struct tiles_params p;
     struct rp_err err = {0};
 
+    h_tiles_params(req, &p);
     said(tiles_filter_parse(&p, &r, &err), &err);
 }
 
@@ -120,14 +120,6 @@ static void check(struct http_req *req, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char prefix[] = "/api/v1/reports?";
-    char *target = malloc(sizeof prefix + size);
-
-    if (!target)
-        return 0;
-    memcpy(target, prefix, sizeof prefix - 1);
-    memcpy(target + sizeof prefix - 1, data, size);
-    fuzz_http_run("GET", target, sizeof prefix - 1 + size, NULL, 0, NULL, 0, check, NULL);
-    free(target);
+    fuzz_http_get_after("/api/v1/reports?", data, size, check, NULL);
     return 0;
 }

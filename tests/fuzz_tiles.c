@@ -18,17 +18,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* as h_tiles.c's params_of */
-static void params_of(struct http_req *req, struct tiles_params *p)
-{
-    p->service = http_query(req, "service");
-    p->entity = http_query(req, "entity");
-    p->status = http_query(req, "status");
-    p->area = http_query(req, "area");
-    p->since = http_query(req, "since");
-    p->overdue = http_query(req, "overdue");
-}
-
 static void check(struct http_req *req, void *ctx)
 {
     static struct tiles_request r; /* 1.3 KB: off the fuzzer's stack */
@@ -41,7 +30,7 @@ static void check(struct http_req *req, void *ctx)
     (void)ctx;
     if (!route)
         return;
-    params_of(req, &p);
+    h_tiles_params(req, &p);
     if (route->handler == h_tile_get) {
         layer = tiles_layer_find(http_param(req, "layer"));
         if (layer < 0)
@@ -60,14 +49,6 @@ static void check(struct http_req *req, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char prefix[] = "/tiles/";
-    char *target = malloc(sizeof prefix + size);
-
-    if (!target)
-        return 0;
-    memcpy(target, prefix, sizeof prefix - 1);
-    memcpy(target + sizeof prefix - 1, data, size);
-    fuzz_http_run("GET", target, sizeof prefix - 1 + size, NULL, 0, NULL, 0, check, NULL);
-    free(target);
+    fuzz_http_get_after("/tiles/", data, size, check, NULL);
     return 0;
 }
